@@ -1,0 +1,3 @@
+import BarfillCore
+import CLibPQ
+let _libpqVersion = PQlibVersion()

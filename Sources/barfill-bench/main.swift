@@ -1,0 +1,2 @@
+import BarfillCore
+print("barfill-bench: no benchmarks yet")
