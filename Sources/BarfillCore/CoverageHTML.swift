@@ -120,8 +120,12 @@ public struct CoverageReport: Sendable {
         var s = "<svg class=\"heatmap\" xmlns=\"http://www.w3.org/2000/svg\" width=\"\(m.width)\" "
         s += "height=\"\(m.height)\" viewBox=\"0 0 \(m.width) \(m.height)\" role=\"img\" "
         s += "aria-label=\"\(Self.escape(grid.ticker)) \(grid.timeframe.rawValue) coverage\">"
-        for (i, label) in grid.columns.enumerated() where !label.isEmpty {
+        // Column labels never overlap: one is skipped when the previous one still covers its place
+        // (about 5 px a character at 9 px).
+        var free = 0
+        for (i, label) in grid.columns.enumerated() where !label.isEmpty && m.cellX(i) >= free {
             s += "<text x=\"\(m.cellX(i))\" y=\"\(m.header - 5)\">\(label)</text>"
+            free = m.cellX(i) + label.count * 5 + 4
         }
         for (r, row) in grid.rows.enumerated() {
             let y = m.cellY(r)
@@ -174,10 +178,10 @@ public struct CoverageReport: Sendable {
             columns = max(grid.columns.count, 1)
             rows = grid.rows.count
             switch grid.timeframe {
-            case .d1: (cellWidth, cellHeight) = (14, 12)
+            case .d1: (cellWidth, cellHeight) = (22, 12)
             case .w1: (cellWidth, cellHeight) = (10, 12)
             case .mn1: (cellWidth, cellHeight) = (20, 12)
-            default: (cellWidth, cellHeight) = (max(3, min(16, 640 / columns - 1)), 10)
+            default: (cellWidth, cellHeight) = (max(3, min(28, 640 / columns - 1)), 10)
             }
         }
 
