@@ -63,7 +63,7 @@ enum XNYSRules {
         case 6: break
         default: days.insert(newYear)
         }
-        if year >= 1998 { days.insert(nth(3, .monday, month: 1, year)) }// Martin Luther King Jr. Day, observed from 1998
+        if year >= 1998 { days.insert(nth(3, .monday, month: 1, year)) } // Martin Luther King Jr. Day, observed from 1998
         days.insert(nth(3, .monday, month: 2, year))                    // Washington's Birthday (Presidents' Day)
         days.insert(easter(year).adding(days: -2))                      // Good Friday
         days.insert(last(.monday, month: 5, year))                      // Memorial Day

@@ -144,6 +144,20 @@ public struct Grid: Sendable {
         return lower..<max(lower, upper)
     }
 
+    /// The slots belonging to a range of session indices (a w1 or mn1 slot belongs to its period's
+    /// first session), whether or not they have ended.
+    public func ordinals(sessions: Range<Int>) -> Range<Int> {
+        func firstRun(withSessionAtLeast index: Int) -> Int {
+            var low = 0, high = runSession.count
+            while low < high {
+                let mid = (low + high) / 2
+                if runSession[mid] < index { low = mid + 1 } else { high = mid }
+            }
+            return low
+        }
+        return runOrdinal[firstRun(withSessionAtLeast: sessions.lowerBound)]..<runOrdinal[firstRun(withSessionAtLeast: sessions.upperBound)]
+    }
+
     /// The expected slots of a window, in order.
     public func slots(from: Int64, until: Int64) -> [Slot] {
         ordinals(from: from, until: until).map(slot(at:))
