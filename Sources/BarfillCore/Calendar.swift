@@ -88,12 +88,19 @@ public struct MarketCalendar: Sendable {
 
     /// 00:00 New York time of each session's date, by session index (built once with the calendar).
     var midnights: [Int64] { table.midnights }
+
+    /// Extended hours of each session, by session index: 04:00 to 20:00 New York time, or to four hours
+    /// after an early close (17:00 after 13:00), when the exchanges' late trading sessions end early too.
+    var extendedOpens: [Int64] { table.extendedOpens }
+    var extendedCloses: [Int64] { table.extendedCloses }
 }
 
 /// The sessions and a per-day index into them, so `session(on:)` costs one array read.
 private final class SessionTable: Sendable {
     let sessions: [Session]
     let midnights: [Int64]
+    let extendedOpens: [Int64]
+    let extendedCloses: [Int64]
     let firstDay: Int
     /// For each day from `firstDay`, the index of the first session on or after it.
     let firstSessionOnOrAfter: [Int32]
@@ -101,6 +108,10 @@ private final class SessionTable: Sendable {
     init(firstDate: LocalDate, lastDate: LocalDate, sessions: [Session]) {
         self.sessions = sessions
         self.midnights = sessions.map { NewYork.midnight($0.date) }
+        self.extendedOpens = sessions.map { NewYork.instant($0.date, hour: 4, minute: 0) }
+        self.extendedCloses = sessions.map {
+            $0.isEarlyClose ? $0.close + 4 * 3_600 : NewYork.instant($0.date, hour: 20, minute: 0)
+        }
         self.firstDay = firstDate.daysSinceEpoch
         let days = lastDate.daysSinceEpoch - firstDay + 1
         var index = [Int32](repeating: 0, count: days)

@@ -40,6 +40,7 @@ public struct Grid: Sendable {
         self.calendar = calendar
         let sessions = calendar.sessions
         let midnights = calendar.midnights
+        let (extendedOpens, extendedCloses) = (calendar.extendedOpens, calendar.extendedCloses)
         var starts: [Int64] = [], ordinals: [Int] = [], owners: [Int] = [], ends: [Int64] = []
         starts.reserveCapacity(sessions.count)
         ordinals.reserveCapacity(sessions.count + 1)
@@ -49,7 +50,8 @@ public struct Grid: Sendable {
         if let step = timeframe.intradaySeconds {
             self.step = step
             for (index, session) in sessions.enumerated() {
-                let (from, to) = Grid.hours(of: session, midnight: midnights[index], scope: options.scope)
+                let (from, to) = options.scope == .regular
+                    ? (session.open, session.close) : (extendedOpens[index], extendedCloses[index])
                 let base = options.anchor == .clock ? midnights[index] : from
                 // Buckets base + k·step. Start inside [from, to): ceil((from - base)/step) ≤ k.
                 // Overlapping [from, to): the bucket ends after `from`, floor((from - base)/step) ≤ k.
@@ -184,20 +186,6 @@ public struct Grid: Sendable {
             if runOrdinal[mid] <= ordinal { low = mid + 1 } else { high = mid }
         }
         return low - 1
-    }
-
-    /// The hours a scope covers on a session: regular is the session itself; extended runs 04:00–20:00,
-    /// ending four hours after an early close instead (17:00 after a 13:00 close), when the exchanges'
-    /// late trading sessions end early too.
-    static func hours(of session: Session, midnight: Int64, scope: GridOptions.Scope) -> (Int64, Int64) {
-        switch scope {
-        case .regular:
-            return (session.open, session.close)
-        case .extended:
-            let from = NewYork.instant(session.date, hour: 4, minute: 0)
-            let to = session.isEarlyClose ? session.close + 4 * 3_600 : NewYork.instant(session.date, hour: 20, minute: 0)
-            return (from, to)
-        }
     }
 
     /// Whether two session dates fall in the same week (Sunday to Saturday) or month.
