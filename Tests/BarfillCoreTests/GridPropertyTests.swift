@@ -73,16 +73,21 @@ private func day(_ text: String) -> LocalDate { LocalDate(iso: text)! }
     func windowsHoldExactlyTheSlotsStartingInsideThatHaveEnded(_ gridCase: GridCase) {
         let grid = Grid(timeframe: gridCase.timeframe, options: gridCase.options)
         var random = SampleGenerator(state: 0x5107)
-        for stretch in [("2024-03-01", "2024-04-30"), ("2006-09-25", "2006-11-10"), ("1990-01-01", "1990-03-01")] {
+        // Intraday windows span a few days around a DST change, an early close or the calendar's start;
+        // daily, weekly and monthly ones up to a year.
+        let stretches = gridCase.timeframe.isIntraday
+            ? [("2024-03-06", "2024-03-13"), ("2006-10-25", "2006-11-01"), ("1990-01-01", "1990-01-09"), ("2024-11-26", "2024-12-03")]
+            : [("2024-01-01", "2024-12-31"), ("1990-01-01", "1990-06-30"), ("2040-07-01", "2040-12-31")]
+        for stretch in stretches {
             let range = Self.sessions(stretch)
-            // Every slot that could touch the stretch: the reference over a wider range, cut to whole periods.
-            let wider = max(0, range.lowerBound - 30)..<min(MarketCalendar.xnys.sessions.count, range.upperBound + 30)
+            // Every slot that could touch the stretch: the reference over a few more sessions on each side.
+            let wider = max(0, range.lowerBound - 3)..<min(MarketCalendar.xnys.sessions.count, range.upperBound + 3)
             let all = gridCase.timeframe.isIntraday
                 ? GridReference.slots(wider, gridCase.timeframe, gridCase.options)
                 : GridReference.periodSlots(0..<MarketCalendar.xnys.sessions.count, gridCase.timeframe, gridCase.options)
             let low = MarketCalendar.xnys.sessions[range.lowerBound].open - 86_400
             let high = MarketCalendar.xnys.sessions[range.upperBound - 1].close + 86_400
-            for _ in 0..<60 {
+            for _ in 0..<40 {
                 var from = Int64.random(in: low...high, using: &random)
                 var until = Int64.random(in: low...high, using: &random)
                 if from > until { swap(&from, &until) }
