@@ -81,7 +81,7 @@ struct CalendarCommand: ParsableCommand {
                 whether or not it has ended yet. A w1 or mn1 slot belongs to its period's first session.
                 """)
 
-        @Option(help: "Bar length: \(Timeframe.allCases.map(\.rawValue).joined(separator: ", ")).")
+        @Option(help: "Bar length.")
         var timeframe: Timeframe
 
         @Option(help: "First session date, YYYY-MM-DD.", transform: CalendarCommand.date)
