@@ -52,6 +52,42 @@ public struct CoverageSeries: Sendable, Hashable {
     }
 }
 
+extension CoverageSeries {
+    /// Classifies the expected slots of `[from, until)` from what the database holds for one series:
+    /// the keys of its stored bars in the window and the ranges its provider confirmed empty
+    /// (half-open, like gaps). A bar in the window whose key is no slot of the grid is off-grid.
+    public init(ticker: String, grid: Grid, from: Int64, until: Int64,
+                bars: [Int64], confirmedEmpty: [(from: Int64, to: Int64)]) {
+        let ordinals = grid.ordinals(from: from, until: until)
+        var present = Set<Int64>()
+        var offGrid: [Int64] = []
+        for ts in bars {
+            if let ordinal = grid.ordinal(of: ts) {
+                // A slot key outside the window (or a slot not ended by `until`) is simply not shown.
+                if ordinals.contains(ordinal) { present.insert(ts) }
+            } else if from <= ts && ts < until {
+                offGrid.append(ts)
+            }
+        }
+        let ranges = confirmedEmpty.sorted { $0.from < $1.from }
+        var slots: [CoverageSlot] = []
+        slots.reserveCapacity(ordinals.count)
+        for ordinal in ordinals {
+            let slot = grid.slot(at: ordinal)
+            let state: SlotCoverage
+            if present.contains(slot.start) {
+                state = .present
+            } else if ranges.contains(where: { $0.from <= slot.start && slot.end <= $0.to }) {
+                state = .confirmedEmpty
+            } else {
+                state = .missing
+            }
+            slots.append(CoverageSlot(start: slot.start, state: state))
+        }
+        self.init(ticker: ticker, timeframe: grid.timeframe, slots: slots, offGrid: offGrid.sorted())
+    }
+}
+
 /// Counts of a series or of a whole report.
 public struct CoverageTotals: Hashable, Sendable {
     public var expected = 0
@@ -96,27 +132,8 @@ public struct CoverageClock: Sendable {
         CoverageClock { _ in offsetSeconds }
     }
 
-    /// New York by the US daylight-saving rules: since 2007 from the second Sunday of March to the
-    /// first Sunday of November, 1987–2006 from the first Sunday of April to the last Sunday of October,
-    /// switching at 02:00 local time.
-    public static let usEastern = CoverageClock { instant in
-        let year = LocalDate(daysSinceEpoch: Int(floorDiv(instant - 18_000, 86_400))).year
-        let (start, end): (LocalDate, LocalDate)
-        if year >= 2007 {
-            start = sunday(onOrAfter: LocalDate(year: year, month: 3, day: 8)!)
-            end = sunday(onOrAfter: LocalDate(year: year, month: 11, day: 1)!)
-        } else {
-            start = sunday(onOrAfter: LocalDate(year: year, month: 4, day: 1)!)
-            end = sunday(onOrAfter: LocalDate(year: year, month: 10, day: 25)!)
-        }
-        let springForward = start.utcMidnight + 7 * 3_600   // 02:00 EST
-        let fallBack = end.utcMidnight + 6 * 3_600          // 02:00 EDT
-        return instant >= springForward && instant < fallBack ? -14_400 : -18_000
-    }
-
-    private static func sunday(onOrAfter date: LocalDate) -> LocalDate {
-        date.adding(days: (7 - date.weekday) % 7)
-    }
+    /// New York wall-clock time, from the time-zone database (as the exchange calendar reads it).
+    public static let newYork = CoverageClock { NewYork.offset(at: $0) }
 
     /// The local date and the seconds since local midnight of an instant.
     public func local(_ instant: Int64) -> (date: LocalDate, secondOfDay: Int64) {

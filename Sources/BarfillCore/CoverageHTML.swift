@@ -9,7 +9,7 @@ public struct CoverageReport: Sendable {
     public var clock: CoverageClock
 
     public init(title: String = "barfill coverage", subtitle: String = "", series: [CoverageSeries],
-                clock: CoverageClock = .usEastern) {
+                clock: CoverageClock = .newYork) {
         self.title = title
         self.subtitle = subtitle
         self.series = series

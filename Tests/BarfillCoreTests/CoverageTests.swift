@@ -7,15 +7,13 @@ import Testing
 
 /// Slots built from the domain: New York wall-clock times on session dates.
 private enum Fixture {
-    static let clock = CoverageClock.usEastern
+    static let clock = CoverageClock.newYork
 
     static func date(_ text: String) -> LocalDate { LocalDate(iso: text)! }
 
-    /// The instant of `hour:minute` New York time on `date` (the offset in force at noon).
+    /// The instant of `hour:minute` New York time on `date`.
     static func newYork(_ date: LocalDate, _ hour: Int, _ minute: Int = 0) -> Int64 {
-        let noonUTC = date.utcMidnight + 12 * 3_600
-        let offset = clock.offset(noonUTC + 5 * 3_600)
-        return date.utcMidnight + Int64(hour * 3_600 + minute * 60) - offset
+        NewYork.instant(date, hour: hour, minute: minute)
     }
 
     /// Weekdays from `from` through `through`, less the given holidays.
@@ -77,8 +75,8 @@ private enum Fixture {
         ("2006-03-13T15:00:00Z", -18_000),          // second Monday of March 2006: still EST
         ("2006-10-29T06:00:00Z", -18_000),          // before 2007: last Sunday of October
     ])
-    func newYorkOffsetFollowsTheUSRules(_ instant: String, _ offset: Int64) {
-        #expect(CoverageClock.usEastern.offset(UTC.parse(instant)!) == offset)
+    func theClockFollowsNewYorkDaylightSavingTime(_ instant: String, _ offset: Int64) {
+        #expect(CoverageClock.newYork.offset(UTC.parse(instant)!) == offset)
     }
 
     @Test func intradayRowsAreSessionsAndColumnsAreTimesOfDayAcrossTheDSTChange() {
@@ -163,6 +161,49 @@ private enum Fixture {
         #expect(weekly.rows[0].cells.map(\.column) == Array(0..<53))
         #expect(weekly.rows[1].cells.map(\.column) == [0])
         #expect(weekly.columns.count == 53)
+    }
+}
+
+@Suite struct CoverageClassificationTests {
+    @Test func slotsAreClassifiedFromStoredBarsAndTheEmptyLedgerOnTheExchangeGrid() {
+        // Thursday 28 March 2024, Good Friday (closed), Monday 1 April: 12 expected h1 slots.
+        let grid = Grid(timeframe: .h1)
+        let thursday = Fixture.date("2024-03-28"), friday = Fixture.date("2024-03-29"),
+            monday = Fixture.date("2024-04-01")
+        let from = NewYork.midnight(thursday), until = NewYork.midnight(Fixture.date("2024-04-02"))
+        let expected = Fixture.h1Slots(thursday) + Fixture.h1Slots(monday)
+        #expect(grid.slots(from: from, until: until).map(\.start) == expected)
+
+        let stored = expected.filter { $0 != Fixture.newYork(thursday, 12) && $0 != Fixture.newYork(monday, 10)
+            && $0 != Fixture.newYork(monday, 11) }
+        let offGrid = [Fixture.newYork(thursday, 8), Fixture.newYork(friday, 11), Fixture.newYork(monday, 10, 30)]
+        // The provider said there was no trade in Monday's 10:00 hour.
+        let ledger = [(from: Fixture.newYork(monday, 10), to: Fixture.newYork(monday, 11))]
+
+        let series = CoverageSeries(ticker: "AAPL", grid: grid, from: from, until: until,
+                                    bars: (stored + offGrid).shuffled(), confirmedEmpty: ledger)
+        #expect(series.timeframe == .h1)
+        #expect(series.slots.map(\.start) == expected)
+        let state = Dictionary(uniqueKeysWithValues: series.slots.map { ($0.start, $0.state) })
+        #expect(state[Fixture.newYork(thursday, 12)] == .missing)
+        #expect(state[Fixture.newYork(monday, 10)] == .confirmedEmpty)
+        #expect(state[Fixture.newYork(monday, 11)] == .missing)    // outside the ledger's range
+        #expect(series.offGrid == offGrid)
+        let t = series.totals
+        #expect((t.expected, t.present, t.missing, t.confirmedEmpty, t.offGrid) == (12, 9, 2, 1, 3))
+    }
+
+    @Test func barsOutsideTheWindowAreNeitherPresentNorOffGrid() {
+        let grid = Grid(timeframe: .d1)
+        let from = NewYork.midnight(Fixture.date("2024-03-04")), until = NewYork.midnight(Fixture.date("2024-03-09"))
+        let before = Fixture.newYork(Fixture.date("2024-03-01"), 0)          // a slot key, earlier
+        let after = Fixture.newYork(Fixture.date("2024-03-11"), 0)           // a slot key, later
+        let misaligned = Fixture.date("2024-03-05").utcMidnight              // 00:00 UTC: off-grid
+        let series = CoverageSeries(ticker: "SPY", grid: grid, from: from, until: until,
+                                    bars: [before, after, misaligned], confirmedEmpty: [])
+        #expect(series.slots.count == 5)
+        #expect(series.slots.allSatisfy { $0.state == .missing })
+        #expect(series.offGrid == [misaligned])
     }
 }
 
