@@ -222,6 +222,7 @@ extension Plan.Chunk {
         guard sum == missingBars else {
             throw .inconsistentChunk(id: id, reason: "missing_bars is \(missingBars) but its gaps add up to \(sum)")
         }
+        if let reason = limits.excess(of: self) { throw .chunkTooWide(id: id, reason: reason) }
     }
 }
 

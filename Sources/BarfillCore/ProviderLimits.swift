@@ -55,3 +55,19 @@ public struct ProviderLimits: Sendable, Hashable {
         return total
     }
 }
+
+extension ProviderLimits {
+    /// Why `chunk`'s window is more than its provider serves in `chunk.requests` calls, or nil when it fits.
+    public func excess(of chunk: Plan.Chunk, calendar: MarketCalendar = .xnys) -> String? {
+        switch ProviderLimits.span(of: chunk.provider, chunk.timeframe) {
+        case let .days(days):
+            let most = Int64(days) * 86_400 * Int64(chunk.requests)
+            guard chunk.to - chunk.from > most else { return nil }
+            return "\(chunk.provider.rawValue) serves at most \(days) days of \(chunk.timeframe.rawValue) bars per request, and \(Plan.count(chunk.requests, "request")) cannot cover \(UTC.format(chunk.from)) – \(UTC.format(chunk.to))"
+        case let .sessions(sessions):
+            let touched = ProviderLimits.sessionsTouched(from: chunk.from, to: chunk.to, calendar: calendar)
+            guard touched > sessions * chunk.requests else { return nil }
+            return "\(chunk.provider.rawValue) serves at most \(sessions) sessions of extended-hours minutes per request, and \(UTC.format(chunk.from)) – \(UTC.format(chunk.to)) touches \(touched) sessions in \(Plan.count(chunk.requests, "request"))"
+        }
+    }
+}

@@ -297,6 +297,20 @@ func decode(_ value: JSONValue) throws(PlanError) -> Plan {
         }
     }
 
+    @Test func chunkWiderThanItsProviderServes() {
+        var json = planJSON()
+        // Finnhub serves 28 days of intraday per request; make the d1 chunk an intraday one over 40 days.
+        json["chunks"]![1]["timeframe"] = .string("h1")
+        json["chunks"]![1]["to"] = .string("2024-04-10T21:00:00Z")
+        json["chunks"]![1]["gaps"]![0]["to"] = .string("2024-04-10T21:00:00Z")
+        rehash(&json["chunks"]![1])
+        #expect {
+            try decode(json)
+        } throws: { error in
+            if case .chunkTooWide = error as? PlanError { true } else { false }
+        }
+    }
+
     @Test func gapOutsideItsChunk() {
         var json = planJSON()
         json["chunks"]![0]["gaps"]![1]["to"] = .string("2024-03-08T22:00:00Z")
