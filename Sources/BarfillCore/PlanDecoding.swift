@@ -39,10 +39,9 @@ extension Plan {
 
         var sourceFields = try top.object("source")
         let source = Source(
-            host: try sourceFields.string("host", matching: Plan.isHostText,
-                                          expected: "a host name, an IP address or a socket directory (no user, password or URL)"),
+            host: try sourceFields.string("host", matching: Plan.isHostText, expected: Plan.hostExpectation),
             database: try sourceFields.string("database", matching: Plan.isDatabaseText,
-                                              expected: "a database name of 1–63 letters, digits, `_`, `.` or `-`"))
+                                              expected: Plan.databaseExpectation))
         try sourceFields.finish()
 
         var summaryFields = try top.object("summary")
@@ -116,27 +115,31 @@ extension Plan {
         }
     }
 
+    /// Exactly what `GridOptions.description` writes, so the plan names one grid one way.
     static func isGridText(_ text: String) -> Bool {
-        let parts = text.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
-        // GridOptions' own text: the period key is written only when it is not the default.
-        return (parts.count == 3 || parts.count == 4 && parts[3] == "first-session")
-            && ["clock", "open"].contains(parts[0]) && ["regular", "extended"].contains(parts[1])
-            && ["start-inside", "overlap"].contains(parts[2])
+        GridOptions(description: text)?.description == text
     }
 
     static func isVersionText(_ text: String) -> Bool {
         (1...64).contains(text.utf8.count) && text.utf8.allSatisfy { isAlnum($0) || $0 == 0x2E || $0 == 0x5F || $0 == 0x2D }
     }
 
-    /// A host name or IP address, or an absolute socket directory; never `user@`, `://`, `?` or spaces.
+    static let hostExpectation = "host names or IP addresses (comma-separated, as libpq takes them) or a socket directory, with no user, password or URL"
+    static let databaseExpectation = "a database name of 1–63 letters, digits, `_`, `.` or `-`"
+    static let fingerprintExpectation = "16–64 lowercase hex digits"
+
+    /// Host names or IP addresses (a libpq host list: `a,b`), or an absolute socket directory;
+    /// never `user@`, `://`, `?` or spaces.
     static func isHostText(_ text: String) -> Bool {
         let bytes = Array(text.utf8)
         guard bytes.count <= 255 else { return false }
         if bytes.first == 0x2F {
             return !text.contains("//") && bytes.allSatisfy { isAlnum($0) || [0x2E, 0x5F, 0x2D, 0x2F].contains($0) }
         }
-        return bytes.allSatisfy { isAlnum($0) || [0x2E, 0x5F, 0x2D, 0x3A].contains($0) }
+        return bytes.allSatisfy { isAlnum($0) || [0x2E, 0x5F, 0x2D, 0x3A, 0x2C].contains($0) }
     }
+
+    static func isFingerprintText(_ text: String) -> Bool { isHex(text, count: 16...64) }
 
     static func isDatabaseText(_ text: String) -> Bool {
         (1...63).contains(text.utf8.count) && text.utf8.allSatisfy { isAlnum($0) || $0 == 0x2E || $0 == 0x5F || $0 == 0x2D }
@@ -178,8 +181,8 @@ extension Plan.Series {
                   provider: try fields.provider("provider"), from: try fields.time("from"), until: try fields.time("until"),
                   expected: try fields.count("expected"), present: try fields.count("present"),
                   offGrid: try fields.count("off_grid"),
-                  fingerprint: try fields.string("fingerprint", matching: { Plan.isHex($0, count: 16...64) },
-                                                 expected: "16–64 lowercase hex digits"))
+                  fingerprint: try fields.string("fingerprint", matching: Plan.isFingerprintText,
+                                                 expected: Plan.fingerprintExpectation))
     }
 }
 

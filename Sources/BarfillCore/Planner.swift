@@ -14,11 +14,26 @@ public struct Planner: Sendable {
     /// Throws `PlanError.malformedTicker` for a ticker a plan cannot carry.
     public func plan(scans: [SeriesScan], grid options: GridOptions = .default, window: Plan.Window,
                      source: Plan.Source, createdAt: Int64, calendar: MarketCalendar = .xnys) throws(PlanError) -> Plan {
+        // Refuse here what a plan reader would refuse, so `gaps` never writes a plan `apply` cannot read.
+        try Plan.checkWindow(from: window.from, to: window.until, path: "window")
+        guard Plan.isHostText(source.host) else {
+            throw .malformedText(path: "source.host", text: source.host, expected: Plan.hostExpectation)
+        }
+        guard Plan.isDatabaseText(source.database) else {
+            throw .malformedText(path: "source.database", text: source.database, expected: Plan.databaseExpectation)
+        }
         var grids: [Timeframe: Grid] = [:]
         var series: [Plan.Series] = []
         var chunks: [Plan.Chunk] = []
         for scan in scans {
             guard let symbol = Ticker(scan.ticker) else { throw .malformedTicker(path: "symbols.ticker", text: scan.ticker) }
+            guard Plan.isFingerprintText(scan.fingerprint) else {
+                throw .malformedText(path: "\(symbol) \(scan.timeframe.rawValue) fingerprint", text: scan.fingerprint,
+                                     expected: Plan.fingerprintExpectation)
+            }
+            guard scan.from >= window.from, scan.until <= window.until, scan.from < scan.until else {
+                throw .absurdWindow(path: "\(symbol) \(scan.timeframe.rawValue)", reason: "its scan window is empty or reaches outside the plan's window")
+            }
             series.append(Plan.Series(symbol: symbol, timeframe: scan.timeframe, provider: scan.provider,
                                       from: scan.from, until: scan.until, expected: scan.expected,
                                       present: scan.present, offGrid: scan.offGrid, fingerprint: scan.fingerprint))

@@ -29,7 +29,7 @@ enum PlanFixture {
                        gaps: [Plan.ChunkGap(from: time("2024-03-04T15:00:00Z"), to: time("2024-03-04T16:00:00Z"), bars: 1, kind: .interior),
                               Plan.ChunkGap(from: time("2024-03-08T19:00:00Z"), to: time("2024-03-08T21:00:00Z"), bars: 2, kind: .tail)]),
         ]
-        return Plan(createdAt: createdAt, calendar: .init(name: "XNYS", grid: "clock/regular/start-inside", version: "2024.1"),
+        return Plan(createdAt: createdAt, calendar: .init(name: "XNYS", grid: "clock/regular/start-inside", version: "xnys-1"),
                     window: .init(from: time("2024-03-01T05:00:00Z"), until: time("2024-03-09T05:00:00Z")),
                     source: .init(host: "db.example.com", database: "postgres"), series: series, chunks: chunks)
     }
@@ -203,12 +203,18 @@ func decode(_ value: JSONValue) throws(PlanError) -> Plan {
     }
 
     @Test func hostThatIsAURLOrCarriesCredentials() {
-        for host in ["postgres://user:pw@db.example.com", "user@db.example.com", "db.example.com/x?sslmode=disable"] {
-            Self.expectRejection(.malformedText(path: "source.host", text: host,
-                                                expected: "a host name, an IP address or a socket directory (no user, password or URL)")) {
+        for host in ["postgres://user:pw@db.example.com", "user@db.example.com", "db.example.com/x?sslmode=disable", "a b"] {
+            Self.expectRejection(.malformedText(path: "source.host", text: host, expected: Plan.hostExpectation)) {
                 $0["source"]!["host"] = .string(host)
             }
         }
+    }
+
+    @Test(arguments: ["", "localhost", "10.0.0.5", "::1", "db-a.example.com,db-b.example.com", "/var/run/postgresql"])
+    func hostsLibpqTakes(_ host: String) throws {
+        var json = planJSON()
+        json["source"]!["host"] = .string(host)
+        #expect(try decode(json).source.host == host)
     }
 
     @Test func wrongType() {

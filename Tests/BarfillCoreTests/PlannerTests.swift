@@ -262,6 +262,23 @@ func oneRequestServes(_ provider: ProviderName, _ timeframe: Timeframe, from: In
         #expect(try PlannerFixture.plan([aapl, msft], maxRequests: 3).summary.requests == [.massive: 3])
     }
 
+    @Test func refusesWhatAPlanReaderWouldRefuse() {
+        let window = PlannerFixture.window(from: LocalDate(year: 2024, month: 3, day: 1)!, sessions: 5)
+        var scan = PlannerFixture.scan("AAPL", .d1, .massive, window: window) { Array($0) }
+        let planWindow = Plan.Window(from: window.from, until: window.until)
+        #expect(throws: PlanError.malformedText(path: "source.host", text: "u:p@db", expected: Plan.hostExpectation)) {
+            try Planner().plan(scans: [scan], window: planWindow, source: .init(host: "u:p@db", database: "bars"), createdAt: 0)
+        }
+        #expect(throws: PlanError.self) {
+            try Planner().plan(scans: [scan], window: .init(from: window.until, until: window.from),
+                               source: .init(host: "db", database: "bars"), createdAt: 0)
+        }
+        scan.fingerprint = "n/a"
+        #expect(throws: PlanError.malformedText(path: "AAPL d1 fingerprint", text: "n/a", expected: Plan.fingerprintExpectation)) {
+            try Planner().plan(scans: [scan], window: planWindow, source: .init(host: "db", database: "bars"), createdAt: 0)
+        }
+    }
+
     @Test func refusesATickerAPlanCannotCarry() {
         let window = PlannerFixture.window(from: LocalDate(year: 2024, month: 3, day: 1)!, sessions: 5)
         let scan = PlannerFixture.scan("BAD/../X", .d1, .massive, window: window) { Array($0) }
