@@ -94,7 +94,9 @@ extension JSONValue {
             case "\u{08}": out.append("\\b")
             case "\u{0C}": out.append("\\f")
             default:
-                if scalar.value < 0x20 || scalar.value == 0x7F {
+                // Only what RFC 8259 requires escaped (as Python's json and RFC 8785 do), so any
+                // canonical writer produces the same bytes for a chunk id.
+                if scalar.value < 0x20 {
                     let hex = String(scalar.value, radix: 16)
                     out.append("\\u" + String(repeating: "0", count: 4 - hex.count) + hex)
                 } else {

@@ -9,3 +9,14 @@ extension Plan.Calendar {
         name == calendar.name && version == calendar.version
     }
 }
+
+extension Plan.ChunkGap {
+    /// The grid ordinals of this gap's slots: `from` is the first slot's start and `to` the end of the
+    /// `bars`-th slot from there. Nil when the gap does not sit on `grid` that way (a plan made on
+    /// another grid); never nil for a decoded plan and the grid of its `calendar.gridOptions`.
+    public func ordinals(on grid: Grid) -> ClosedRange<Int>? {
+        guard bars >= 1, let first = grid.ordinal(of: from), first + bars - 1 < grid.count,
+              grid.slot(at: first + bars - 1).end == to else { return nil }
+        return first...(first + bars - 1)
+    }
+}

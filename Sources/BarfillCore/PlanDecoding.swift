@@ -86,6 +86,17 @@ extension Plan {
         }
         try top.finish()
 
+        // Every gap on the plan's grid: what `apply` needs to turn it back into slots.
+        let options = GridOptions(description: grid) ?? .default
+        var grids: [Timeframe: Grid] = [:]
+        for chunk in chunks {
+            let slots = grids[chunk.timeframe] ?? Grid(timeframe: chunk.timeframe, options: options)
+            grids[chunk.timeframe] = slots
+            for (n, gap) in chunk.gaps.enumerated() where gap.ordinals(on: slots) == nil {
+                throw .gapOffGrid(id: chunk.id, gap: n, grid: grid)
+            }
+        }
+
         chunks.sort(by: Chunk.canonicalOrder)
         for (a, b) in zip(chunks, chunks.dropFirst())
         where a.symbol == b.symbol && a.timeframe == b.timeframe && b.from < a.to {

@@ -32,6 +32,8 @@ public enum PlanError: LocalizedError, Sendable, Hashable {
     case chunkTooWide(id: String, reason: String)
     case gapOutsideChunk(id: String, gap: Int)
     case overlappingGaps(id: String, gap: Int)
+    /// A gap whose `from` is not a slot start on the plan's grid, or whose `to` is not the end of its `bars`-th slot.
+    case gapOffGrid(id: String, gap: Int, grid: String)
     /// A chunk whose numbers disagree with each other (bars versus its gaps and window).
     case inconsistentChunk(id: String, reason: String)
     /// A chunk's content no longer matches its `id`: it was edited by hand.
@@ -84,6 +86,8 @@ public enum PlanError: LocalizedError, Sendable, Hashable {
             "gap \(gap) of chunk \(id) lies outside the chunk's from–to window; \(Self.regenerate) instead of editing chunks"
         case let .overlappingGaps(id, gap):
             "gap \(gap) of chunk \(id) starts before the previous gap ends; \(Self.regenerate) instead of editing chunks"
+        case let .gapOffGrid(id, gap, grid):
+            "gap \(gap) of chunk \(id) does not start and end on slots of the plan's grid (\(grid)); \(Self.regenerate) instead of editing chunks"
         case let .inconsistentChunk(id, reason):
             "chunk \(id) contradicts itself: \(reason); \(Self.regenerate)"
         case let .editedChunk(id, expected):

@@ -334,6 +334,26 @@ func decode(_ value: JSONValue) throws(PlanError) -> Plan {
         #expect(throws: PlanError.overlappingGaps(id: id, gap: 1)) { try decode(json) }
     }
 
+    @Test func gapsOffTheGrid() {
+        var early = planJSON()   // 09:00 New York is not an h1 slot of the regular-hours grid
+        early["chunks"]![0]["from"] = .string("2024-03-04T14:00:00Z")
+        early["chunks"]![0]["gaps"]![0]["from"] = .string("2024-03-04T14:00:00Z")
+        rehash(&early["chunks"]![0])
+        guard case let .string(id) = early["chunks"]![0]["id"]! else { Issue.record("no id"); return }
+        #expect(throws: PlanError.gapOffGrid(id: id, gap: 0, grid: "clock/regular/start-inside")) { try decode(early) }
+
+        var short = planJSON()   // one bar from 14:00 ends at 15:00 New York, not at the close
+        short["chunks"]![0]["gaps"]![1]["bars"] = .integer(1)
+        short["chunks"]![0]["missing_bars"] = .integer(2)
+        rehash(&short["chunks"]![0])
+        guard case let .string(shortID) = short["chunks"]![0]["id"]! else { Issue.record("no id"); return }
+        #expect(throws: PlanError.gapOffGrid(id: shortID, gap: 1, grid: "clock/regular/start-inside")) { try decode(short) }
+
+        var extended = planJSON()   // …but it is one on the extended-hours grid: no longer off-grid
+        extended["calendar"]!["grid"] = .string("clock/extended/start-inside")
+        #expect(throws: Never.self) { try decode(extended) }
+    }
+
     @Test func chunkWhoseNumbersDisagree() {
         var json = planJSON()
         json["chunks"]![0]["missing_bars"] = .integer(7)
@@ -406,7 +426,7 @@ func decode(_ value: JSONValue) throws(PlanError) -> Plan {
             .unknownProvider(path: "a", text: "b"), .unknownGapKind(path: "a", text: "b"), .malformedTicker(path: "a", text: "b"),
             .malformedText(path: "a", text: "b", expected: "c"), .unknownCalendar(name: "X"), .absurdWindow(path: "a", reason: "b"),
             .chunkTooWide(id: "a", reason: "b"), .gapOutsideChunk(id: "a", gap: 0), .overlappingGaps(id: "a", gap: 1),
-            .inconsistentChunk(id: "a", reason: "b"), .editedChunk(id: "a", expected: "b"), .duplicateChunk(id: "a"),
+            .gapOffGrid(id: "a", gap: 0, grid: "c"), .inconsistentChunk(id: "a", reason: "b"), .editedChunk(id: "a", expected: "b"), .duplicateChunk(id: "a"),
             .overlappingChunks(id: "a", other: "b"), .chunkOutsideSeries(id: "a", reason: "b"), .duplicateSeries(path: "a"),
         ]
         for error in errors {

@@ -174,6 +174,7 @@ func oneRequestServes(_ provider: ProviderName, _ timeframe: Timeframe, from: In
             for piece in chunk.gaps {
                 let first = try #require(grid.ordinal(of: piece.from))
                 #expect(grid.slot(at: first + piece.bars - 1).end == piece.to)
+                #expect(piece.ordinals(on: grid) == first...(first + piece.bars - 1))
                 for o in first..<first + piece.bars {
                     #expect(kindOf[o] == piece.kind, "slot \(o) planned as \(piece.kind)")
                     covered.append(o)
