@@ -11,7 +11,8 @@ public struct Planner: Sendable {
 
     /// The plan for `scans`: every missing slot in exactly one chunk (of the chunks within
     /// `maxRequests`), chunks and series in canonical order.
-    /// Throws `PlanError.malformedTicker` for a ticker a plan cannot carry.
+    /// Throws the `PlanError` a plan reader would raise for what cannot go into a plan: a malformed
+    /// ticker, fingerprint, host or database name, a window outside 1990–2040, a series listed twice.
     public func plan(scans: [SeriesScan], grid options: GridOptions = .default, window: Plan.Window,
                      source: Plan.Source, createdAt: Int64, calendar: MarketCalendar = .xnys) throws(PlanError) -> Plan {
         // Refuse here what a plan reader would refuse, so `gaps` never writes a plan `apply` cannot read.
@@ -25,6 +26,7 @@ public struct Planner: Sendable {
         var grids: [Timeframe: Grid] = [:]
         var series: [Plan.Series] = []
         var chunks: [Plan.Chunk] = []
+        var seen: Set<String> = []
         for scan in scans {
             guard let symbol = Ticker(scan.ticker) else { throw .malformedTicker(path: "symbols.ticker", text: scan.ticker) }
             guard Plan.isFingerprintText(scan.fingerprint) else {
@@ -33,6 +35,9 @@ public struct Planner: Sendable {
             }
             guard scan.from >= window.from, scan.until <= window.until, scan.from < scan.until else {
                 throw .absurdWindow(path: "\(symbol) \(scan.timeframe.rawValue)", reason: "its scan window is empty or reaches outside the plan's window")
+            }
+            guard seen.insert("\(symbol) \(scan.timeframe.rawValue)").inserted else {
+                throw .duplicateSeries(path: "\(symbol) \(scan.timeframe.rawValue)")
             }
             series.append(Plan.Series(symbol: symbol, timeframe: scan.timeframe, provider: scan.provider,
                                       from: scan.from, until: scan.until, expected: scan.expected,

@@ -274,6 +274,9 @@ func oneRequestServes(_ provider: ProviderName, _ timeframe: Timeframe, from: In
             try Planner().plan(scans: [scan], window: .init(from: window.until, until: window.from),
                                source: .init(host: "db", database: "bars"), createdAt: 0)
         }
+        #expect(throws: PlanError.duplicateSeries(path: "AAPL d1")) {
+            try Planner().plan(scans: [scan, scan], window: planWindow, source: .init(host: "db", database: "bars"), createdAt: 0)
+        }
         scan.fingerprint = "n/a"
         #expect(throws: PlanError.malformedText(path: "AAPL d1 fingerprint", text: "n/a", expected: Plan.fingerprintExpectation)) {
             try Planner().plan(scans: [scan], window: planWindow, source: .init(host: "db", database: "bars"), createdAt: 0)
@@ -351,5 +354,40 @@ func oneRequestServes(_ provider: ProviderName, _ timeframe: Timeframe, from: In
         rehash(&first)
         json["chunks"] = .array([first, json["chunks"]![1]])
         #expect(try decode(json).summary.requests == [.massive: 3])
+    }
+}
+
+/// `plans/example.json` is what the planner writes for a small made-up universe, byte for byte:
+/// a change to the canonical form shows up here first. `BARFILL_RECORD_EXAMPLE=1` rewrites it.
+@Suite struct ExamplePlanTests {
+    static func examplePlan() throws -> Plan {
+        let window = PlannerFixture.window(from: LocalDate(year: 2024, month: 2, day: 1)!, sessions: 40)
+        var spy = PlannerFixture.scan("SPY", .w1, .finnhub, window: window) { _ in [] }
+        spy.offGrid = 2
+        let scans = [
+            // One missing hour, a run across an overnight, and the last two hours of the window.
+            PlannerFixture.scan("AAPL", .h1, .massive, window: window) { slots in
+                [slots.lowerBound + 9] + Array(slots.lowerBound + 65...slots.lowerBound + 68) + Array(slots.suffix(2))
+            },
+            // 25 sessions of m15 from the start: more than the 28 days Finnhub serves at once.
+            PlannerFixture.scan("BRK.B", .m15, .finnhub, window: window) { slots in Array(slots.prefix(26 * 25)) },
+            PlannerFixture.scan("MSFT", .d1, .massive, window: window) { Array($0) },
+            spy,
+        ]
+        return try Planner().plan(scans: scans, window: .init(from: window.from, until: window.until),
+                                  source: .init(host: "db.example.com", database: "postgres"),
+                                  createdAt: window.until + 7 * 3_600)
+    }
+
+    @Test func theExamplePlanIsWhatThePlannerWrites() throws {
+        let url = SchemaValidator.packageRoot.appendingPathComponent("plans/example.json")
+        let plan = try Self.examplePlan()
+        if ProcessInfo.processInfo.environment["BARFILL_RECORD_EXAMPLE"] == "1" {
+            try Data(plan.encoded()).write(to: url)
+        }
+        let written = try [UInt8](Data(contentsOf: url))
+        #expect(written == plan.encoded(), "plans/example.json differs from the planner's output; if the change is intended, run the tests with BARFILL_RECORD_EXAMPLE=1")
+        #expect(plan.chunks.filter { $0.symbol.value == "BRK.B" }.count == 2)
+        #expect(plan.chunks.filter { $0.symbol.value == "AAPL" }.count == 1)
     }
 }
