@@ -30,7 +30,7 @@ final class LoopbackServer: Sendable {
     let port: UInt16
     private let listener: Int32
     private let handler: Handler
-    private let state = Mutex<(stopped: Bool, connections: Set<Int32>)>((false, []))
+    private let state = Mutex<(stopped: Bool, connections: Set<Int32>, accepted: Int)>((false, [], 0))
 
     init(port: UInt16 = 0, handler: @escaping Handler) throws(SimulatedProviderError) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -61,36 +61,39 @@ final class LoopbackServer: Sendable {
 
     deinit { stop() }
 
-    /// Closes the listening socket and every open connection. Idempotent.
+    /// Connections accepted so far (keep-alive makes this smaller than the request count).
+    var connectionsAccepted: Int { state.withLock { $0.accepted } }
+
+    /// Stops accepting and ends every open connection. Idempotent. File descriptors are shut down
+    /// under the lock and closed only by the thread that owns them, so a number reused by another
+    /// socket in the process is never touched.
     func stop() {
-        let open: Set<Int32>? = state.withLock { s in
-            if s.stopped { return nil }
+        state.withLock { s in
+            guard !s.stopped else { return }
             s.stopped = true
-            let open = s.connections
+            shutdown(listener, Int32(SHUT_RDWR))   // wakes the accept loop, which closes the listener
+            for fd in s.connections { shutdown(fd, Int32(SHUT_RDWR)) }
             s.connections = []
-            return open
         }
-        guard let open else { return }
-        shutdown(listener, Int32(SHUT_RDWR))
-        close(listener)
-        for fd in open { shutdown(fd, Int32(SHUT_RDWR)) }
     }
 
     private func acceptLoop() {
         while true {
             let fd = accept(listener, nil, nil)
             if fd < 0 {
-                if errno == EINTR { continue }
-                return   // the listener was closed
+                if errno == EINTR || errno == ECONNABORTED { continue }
+                close(listener)   // shut down by stop(), or unusable
+                return
             }
             var one: Int32 = 1
             setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
             let admitted = state.withLock { s in
                 if s.stopped { return false }
                 s.connections.insert(fd)
+                s.accepted += 1
                 return true
             }
-            guard admitted else { close(fd); return }
+            guard admitted else { close(fd); close(listener); return }
             let thread = Thread { [self] in serve(fd) }
             thread.name = "simulated-provider-connection"
             thread.start()
