@@ -15,6 +15,9 @@ public struct ProviderClock: Sendable, Hashable {
         self.anchor = anchor
     }
 
+    /// The anchor scaled clocks in different processes use, so they agree on nominal time (2026-01-01).
+    public static let scaledEpoch: Double = 1_767_225_600
+
     /// The real wall clock.
     public static let system = ProviderClock(timeScale: 1, anchor: 0)
 

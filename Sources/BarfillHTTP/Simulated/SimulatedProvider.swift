@@ -64,8 +64,10 @@ public final class SimulatedProvider: Sendable {
     }
 
     public struct Configuration: Sendable {
-        /// Keys the provider knows and what each may do. Empty: any non-empty key, with `defaultPolicy`.
+        /// Keys the provider knows and what each may do.
         public var keys: [String: KeyPolicy]
+        /// Any other non-empty key is accepted with `defaultPolicy` (else it gets 401).
+        public var acceptsAnyKey: Bool
         public var defaultPolicy: KeyPolicy
         /// Tickers whose quiet intraday slots have no bar.
         public var illiquidTickers: Set<String>
@@ -79,10 +81,11 @@ public final class SimulatedProvider: Sendable {
         /// Rate-limit windows and slow answers run on this clock.
         public var clock: ProviderClock
 
-        public init(keys: [String: KeyPolicy] = [:], defaultPolicy: KeyPolicy = KeyPolicy(),
+        public init(keys: [String: KeyPolicy] = [:], acceptsAnyKey: Bool = false, defaultPolicy: KeyPolicy = KeyPolicy(),
                     illiquidTickers: Set<String> = [], retryAfter: Bool = false, rateLimitReset: Bool = false,
                     pageSize: Int? = nil, faultRules: [FaultRule] = [], clock: ProviderClock = .system) {
             self.keys = keys
+            self.acceptsAnyKey = acceptsAnyKey
             self.defaultPolicy = defaultPolicy
             self.illiquidTickers = illiquidTickers
             self.retryAfter = retryAfter
@@ -195,7 +198,7 @@ public final class SimulatedProvider: Sendable {
         let requestID = String(SHA256.hex("\(now)\(request.target)").prefix(32))
 
         // Authentication, then entitlement, then the rate limit, as the real services order them.
-        guard let key, !key.isEmpty, let policy = configuration.keys.isEmpty ? configuration.defaultPolicy : configuration.keys[key] else {
+        guard let key, !key.isEmpty, let policy = configuration.keys[key] ?? (configuration.acceptsAnyKey ? configuration.defaultPolicy : nil) else {
             let body = api == .massive
                 ? #"{"status":"ERROR","request_id":"\#(requestID)","error":"\#(key?.isEmpty == false ? "Unknown API Key" : "API Key was not provided")"}"#
                 : #"{"error":"Invalid API key"}"#
