@@ -69,6 +69,20 @@ public struct MassiveClient: BarProvider {
         return result
     }
 
+    /// One aggregates page, decoded and validated.
+    public struct DecodedPage: Sendable {
+        public var bars: [Bar]
+        public var rejections: [Rejection]
+        public var nextURL: String?
+    }
+
+    /// Decodes and validates one aggregates page for `ticker` and the window `[from, to)`.
+    public static func decode(page body: Data, ticker: Ticker, from: Int64, to: Int64) throws(ProviderError) -> DecodedPage {
+        var validator = BarValidator(from: from, to: to, expectedCount: body.count / 100)
+        let next = try decodePage(body, ticker: ticker, into: &validator)
+        return DecodedPage(bars: validator.sortedBars(), rejections: validator.rejections, nextURL: next)
+    }
+
     struct Page: Decodable {
         var ticker: String?
         var status: String?

@@ -10,6 +10,7 @@ struct Benchmark {
 
 let benchmarks: [Benchmark] = [
     // Each benchmark file adds one line here.
+    Benchmark(name: "http", run: httpBenchmark),
 ]
 
 let wanted = Set(CommandLine.arguments.dropFirst())
