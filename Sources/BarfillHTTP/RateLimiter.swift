@@ -120,6 +120,8 @@ public actor RateLimiter {
     public let clock: ProviderClock
     /// The run stops (resumable) at this many 429s.
     public let maxRateLimitedResponses: Int
+    /// A 429 asking to wait longer than this (nominal seconds) stops the run rather than idling through it.
+    public let maxRateLimitWait: Double
 
     private var log: [(id: Int, at: Double)] = []
     private var nextID = 0
@@ -129,13 +131,14 @@ public actor RateLimiter {
     public private(set) var rateLimitedResponses = 0
 
     public init(provider: ProviderName, key: APIKey, limits: [RateLimit]? = nil, budget: RequestBudget = .unlimited,
-                clock: ProviderClock = .system, maxRateLimitedResponses: Int = 3) {
+                clock: ProviderClock = .system, maxRateLimitedResponses: Int = 3, maxRateLimitWait: Double = 900) {
         self.provider = provider
         self.keyFingerprint = key.fingerprint
         self.limits = limits ?? RateLimit.defaults(for: provider)
         self.budget = budget
         self.clock = clock
         self.maxRateLimitedResponses = max(1, maxRateLimitedResponses)
+        self.maxRateLimitWait = maxRateLimitWait
     }
 
     private var longestWindow: Double { limits.map(\.window).max() ?? 60 }
@@ -183,7 +186,7 @@ public actor RateLimiter {
         }
         blockedUntil = max(blockedUntil ?? now, now + wait)
         let resumeAfter = blockedUntil!
-        if rateLimitedResponses >= maxRateLimitedResponses { return .rateLimited(resumeAfter: resumeAfter) }
+        if rateLimitedResponses >= maxRateLimitedResponses || wait > maxRateLimitWait { return .rateLimited(resumeAfter: resumeAfter) }
         if let deadline = budget.deadline, resumeAfter > deadline { return .deadlineReached }
         return nil
     }

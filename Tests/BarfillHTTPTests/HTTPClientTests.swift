@@ -58,6 +58,17 @@ import Testing
         await #expect(throws: HTTPError.aborted) { _ = try await task.value }
     }
 
+    @Test func httpsToAServerWithoutTLSIsATLSError() async throws {
+        let loopback = try Loopback()
+        let url = loopback.provider.baseURL.replacingOccurrences(of: "http://", with: "https://") + "/x"
+        do {
+            _ = try await HTTPClient(timeouts: HTTPTimeouts(connect: 2, total: 5)).get(url)
+            Issue.record("a TLS request to a plain HTTP server succeeded")
+        } catch {
+            guard case .tls(host: "127.0.0.1", _) = error else { Issue.record("expected a TLS error, got \(error)"); return }
+        }
+    }
+
     @Test func refusesURLsThatAreNotHTTP() async throws {
         await #expect(throws: HTTPError.invalidURL) { _ = try await HTTPClient().get("file:///etc/passwd") }
         await #expect(throws: HTTPError.invalidURL) { _ = try await HTTPClient().get("not a url") }

@@ -32,6 +32,36 @@ import Testing
         #expect(Self.staysWithin(Self.minute, log.map(\.at)))
     }
 
+    @Test func workersSharingAKeyShareItsLimit() async throws {
+        let loopback = try Self.scaled(serverLimit: Self.minute)
+        let shared = loopback.limiter(.massive, limits: [Self.minute])
+        let workers = try (0..<3).map { _ in try loopback.massive(limiter: shared) }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for worker in workers {
+                group.addTask {
+                    for _ in 0..<2 {
+                        let result = try await worker.fetch(ticker: aapl, timeframe: .d1, from: March2024.from, to: March2024.to)
+                        #expect(result.isComplete)
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let log = loopback.provider.log
+        #expect(log.count == 6 && log.allSatisfy { $0.status == 200 })
+        #expect(Self.staysWithin(Self.minute, log.map(\.at).sorted()))
+    }
+
+    @Test func aRetryAfterBeyondTheLongestWaitStopsAtOnce() async throws {
+        let loopback = try Self.scaled(serverLimit: RateLimit(requests: 1, per: 3_600)) { $0.retryAfter = true }
+        let client = try loopback.massive(limiter: loopback.limiter(.massive, limits: [RateLimit(requests: 20, per: 60)]))
+        _ = try await client.fetch(ticker: aapl, timeframe: .d1, from: March2024.from, to: March2024.to)
+        let stopped = try await client.fetch(ticker: aapl, timeframe: .d1, from: March2024.from, to: March2024.to)
+        guard case let .rateLimited(resumeAfter) = stopped.stop else { Issue.record("expected a rate-limit stop"); return }
+        #expect(resumeAfter >= loopback.provider.log[0].at + 3_600)
+        #expect(loopback.provider.log.map(\.status) == [200, 429])
+    }
+
     @Test func misconfiguredGetsAtMostOne429PerWindowThenStopsResumable() async throws {
         let loopback = try Self.scaled(serverLimit: Self.minute)
         let client = try loopback.massive(limiter: loopback.limiter(.massive, limits: [RateLimit(requests: 20, per: 60)], maxRateLimited: 2))

@@ -114,6 +114,8 @@ final class LoopbackServer: Sendable {
                 let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
                 if n <= 0 { return }
                 buffer.append(contentsOf: chunk[0..<n])
+                // A request line starts with a method in capitals; anything else (a TLS ClientHello) is hung up on.
+                guard let first = buffer.first, (65...90).contains(first) else { return }
                 if buffer.count > 65_536 { return }   // no sane GET has a head this large
                 headEnd = Self.headEnd(in: buffer)
             }
