@@ -130,8 +130,8 @@ import Testing
     }
 
     @Test func savedStateMakesAResumedRunRespectTheOpenWindow() async throws {
-        // A slower clock here (a minute is 1.2 s), so the window is surely still open when the runs resume.
-        let loopback = try Self.scaled(serverLimit: Self.minute) { $0.clock = ProviderClock(timeScale: 0.02) }
+        // A slower clock here (a minute is 3 s), so the window is surely still open when the runs resume.
+        let loopback = try Self.scaled(serverLimit: Self.minute) { $0.clock = ProviderClock(timeScale: 0.05) }
         let before = loopback.limiter(.massive, limits: [Self.minute])
         let client = try loopback.massive(limiter: before)
         for _ in 0..<3 { _ = try await client.fetch(ticker: aapl, timeframe: .d1, from: March2024.from, to: March2024.to) }
