@@ -30,7 +30,7 @@ struct Loopback {
 
     init(_ configure: (inout SimulatedProvider.Configuration) -> Void = { _ in }) throws {
         var configuration = SimulatedProvider.Configuration(
-            keys: [goodKey: .init(), freeKey: .init(finnhubCandles: false)])
+            keys: [goodKey: .init(), freeKey: .init(finnhubCandles: false)], acceptsAnyKey: false)
         configure(&configuration)
         provider = try SimulatedProvider(configuration: configuration)
         clock = configuration.clock

@@ -66,7 +66,7 @@ public final class SimulatedProvider: Sendable {
     public struct Configuration: Sendable {
         /// Keys the provider knows and what each may do.
         public var keys: [String: KeyPolicy]
-        /// Any other non-empty key is accepted with `defaultPolicy` (else it gets 401).
+        /// Any other non-empty key is accepted with `defaultPolicy` (else it gets 401). On by default.
         public var acceptsAnyKey: Bool
         public var defaultPolicy: KeyPolicy
         /// Tickers whose quiet intraday slots have no bar.
@@ -81,7 +81,7 @@ public final class SimulatedProvider: Sendable {
         /// Rate-limit windows and slow answers run on this clock.
         public var clock: ProviderClock
 
-        public init(keys: [String: KeyPolicy] = [:], acceptsAnyKey: Bool = false, defaultPolicy: KeyPolicy = KeyPolicy(),
+        public init(keys: [String: KeyPolicy] = [:], acceptsAnyKey: Bool = true, defaultPolicy: KeyPolicy = KeyPolicy(),
                     illiquidTickers: Set<String> = [], retryAfter: Bool = false, rateLimitReset: Bool = false,
                     pageSize: Int? = nil, faultRules: [FaultRule] = [], clock: ProviderClock = .system) {
             self.keys = keys
