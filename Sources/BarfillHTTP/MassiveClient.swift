@@ -83,31 +83,22 @@ public struct MassiveClient: BarProvider {
         return DecodedPage(bars: validator.sortedBars(), rejections: validator.rejections, nextURL: next)
     }
 
-    struct Page: Decodable {
-        var ticker: String?
-        var status: String?
-        var results: [Aggregate]?
-        var next_url: String?
-        var error: String?
-        var message: String?
-    }
-
-    struct Aggregate: Decodable {
-        var t: Int64
-        var o: Double?
-        var h: Double?
-        var l: Double?
-        var c: Double?
-        var v: Double?
-    }
-
     /// Decodes and validates one page into `validator`; returns its `next_url`, if any.
     /// Daily and longer bars already carry 00:00 America/New_York, the grid's key.
     static func decodePage(_ body: Data, ticker: Ticker, into validator: inout BarValidator) throws(ProviderError) -> String? {
-        let page: Page
-        do { page = try JSONDecoder().decode(Page.self, from: body) } catch {
-            throw .malformedResponse(.massive, reason: describe(error, bytes: body.count))
+        var offWholeSecond: Int64? = nil
+        let page: MassivePageScanner.Envelope
+        do {
+            page = try MassivePageScanner.scan(body) { (a: MassivePageScanner.Aggregate) throws(MassivePageScanner.Failure) in
+                guard let t = a.t else { throw MassivePageScanner.Failure(offset: 0, reason: "a bar without its time `t`") }
+                let (ts, remainder) = t.quotientAndRemainder(dividingBy: 1000)
+                guard remainder == 0 else { offWholeSecond = t; return }
+                validator.check(ts: ts, open: a.o, high: a.h, low: a.l, close: a.c, volume: a.v)
+            }
+        } catch {
+            throw .malformedResponse(.massive, reason: "not valid JSON at byte \(error.offset) of \(body.count): \(error.reason)")
         }
+        if let t = offWholeSecond { throw .malformedResponse(.massive, reason: "a bar time \(t) ms is not on a whole second") }
         let status = page.status ?? ""
         guard status == "OK" || status == "DELAYED" else {
             throw .providerStatus(.massive, status: status.isEmpty ? "no status" : status,
@@ -116,12 +107,7 @@ public struct MassiveClient: BarProvider {
         if let answered = page.ticker, answered != ticker.value {
             throw .wrongTicker(.massive, expected: ticker.value, received: String(answered.prefix(32)))
         }
-        for a in page.results ?? [] {
-            let (ts, remainder) = a.t.quotientAndRemainder(dividingBy: 1000)
-            guard remainder == 0 else { throw .malformedResponse(.massive, reason: "a bar time \(a.t) ms is not on a whole second") }
-            validator.check(ts: ts, open: a.o, high: a.h, low: a.l, close: a.c, volume: a.v)
-        }
-        return page.next_url.flatMap { $0.isEmpty ? nil : $0 }
+        return page.nextURL.flatMap { $0.isEmpty ? nil : $0 }
     }
 }
 
