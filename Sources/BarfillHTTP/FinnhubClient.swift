@@ -7,8 +7,9 @@ public struct FinnhubClient: BarProvider {
     public var name: ProviderName { .finnhub }
     let transport: ProviderTransport
 
-    /// Finnhub serves at most about a month of intraday candles per call; longer windows are sliced.
-    public static let intradaySliceSeconds: Int64 = 30 * 86_400
+    /// Finnhub serves at most one month of intraday candles per call; longer windows are sliced into
+    /// 28 days, within a month under any reading (the planner's chunks are no longer than that).
+    public static let intradaySliceSeconds: Int64 = 28 * 86_400
 
     /// One client per worker: it owns `http` (one connection). Workers sharing a key share `limiter`.
     public init(settings: ProviderSettings, limiter: RateLimiter, http: HTTPClient? = nil,
