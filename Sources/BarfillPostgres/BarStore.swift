@@ -102,6 +102,7 @@ public struct BarStore {
     /// `INSERT … ON CONFLICT (symbol_id, timeframe, ts)`. Without `overwrite` existing rows are
     /// kept; with it, rows whose open/high/low/close/volume differ are updated.
     /// Bars with the same `ts` are written once (the last wins).
+    @discardableResult
     public func upsert(bars: [Bar], symbolId: String, timeframe: Timeframe, provider: ProviderName,
                        overwrite: Bool = false) throws -> UpsertCounts {
         try checkSupported(timeframe)
@@ -141,6 +142,7 @@ public struct BarStore {
     }
 
     /// `upsert` for a ticker from the `symbols` table.
+    @discardableResult
     public func upsert(bars: [Bar], ticker: String, timeframe: Timeframe, provider: ProviderName,
                        overwrite: Bool = false) throws -> UpsertCounts {
         try upsert(bars: bars, symbolId: try symbolID(ticker: ticker), timeframe: timeframe, provider: provider, overwrite: overwrite)
