@@ -28,11 +28,19 @@ public final class PostgresConnection {
             PQfinish(handle)   // libpq wants this even after a failed connect
             throw .cannotConnect(reason: reason)
         }
-        // Server notices ("relation already exists, skipping") are not for the terminal.
-        PQsetNoticeProcessor(handle, { _, _ in }, nil)
         self.handle = handle
         self.secrets = secrets
+        // Server notices ("relation already exists, skipping") are not for the terminal; they go
+        // to `onNotice` when someone listens (EXPLAIN output through auto_explain, for example).
+        PQsetNoticeProcessor(handle, { context, message in
+            guard let context, let message else { return }
+            let connection = Unmanaged<PostgresConnection>.fromOpaque(context).takeUnretainedValue()
+            connection.onNotice?(String(cString: message))
+        }, Unmanaged.passUnretained(self).toOpaque())
     }
+
+    /// Receives the server's notices and warnings; nil drops them.
+    public var onNotice: ((String) -> Void)?
 
     deinit { PQfinish(handle) }
 
@@ -79,8 +87,9 @@ public final class PostgresConnection {
     /// Runs `body` inside BEGIN … COMMIT; any error rolls back and is rethrown.
     /// Do not nest: PostgreSQL has no nested BEGIN.
     @discardableResult
-    public func transaction<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
-        try query("BEGIN")
+    public func transaction<T>(isolation: Isolation = .readCommitted,
+                               _ body: (PostgresConnection) throws -> T) throws -> T {
+        try query(isolation == .repeatableRead ? "BEGIN ISOLATION LEVEL REPEATABLE READ" : "BEGIN")
         let value: T
         do {
             value = try body(self)
@@ -95,6 +104,14 @@ public final class PostgresConnection {
             throw error
         }
         return value
+    }
+
+    /// How a transaction sees concurrent commits.
+    public enum Isolation: Sendable {
+        /// Each statement sees what was committed before it started (PostgreSQL's default).
+        case readCommitted
+        /// Every statement sees one snapshot, taken at the first statement.
+        case repeatableRead
     }
 
     // MARK: COPY
@@ -189,8 +206,10 @@ public final class PostgresConnection {
         let reason = redact(result.flatMap { PQresultErrorMessage($0) }.map { String(cString: $0) }
             .flatMap { $0.isEmpty ? nil : $0 } ?? Self.message(handle))
             .trimmingCharacters(in: .whitespacesAndNewlines)
-        // 57P01-57P03: the server is shutting the session down; class 08: connection exceptions.
-        if PQstatus(handle) != CONNECTION_OK || state.map({ $0.hasPrefix("08") || $0.hasPrefix("57P0") }) == true {
+        // 57P01-57P03: the server is shutting the session down; class 08: connection exceptions
+        // (but 08P01, a protocol violation such as a wrong parameter count, leaves it usable).
+        let lost = state.map { ($0.hasPrefix("08") && $0 != "08P01") || $0.hasPrefix("57P0") } ?? false
+        if PQstatus(handle) != CONNECTION_OK || lost {
             return .connectionLost(reason: field(UInt8(ascii: "M")) ?? reason)
         }
         guard let state else { return .unexpectedResult(reason) }
