@@ -10,6 +10,8 @@ struct Benchmark {
 
 let benchmarks: [Benchmark] = [
     // Each benchmark file adds one line here.
+    Benchmark(name: "calendar", run: CalendarBench.run),
+    Benchmark(name: "http", run: httpBenchmark),
 ]
 
 let wanted = Set(CommandLine.arguments.dropFirst())

@@ -1,0 +1,76 @@
+import Foundation
+import Testing
+@testable import BarfillCore
+
+@Suite struct PlanJSONTests {
+    @Test func writesSortedKeysWithTwoSpaceIndent() {
+        let value = JSONValue.object(["b": .array([.integer(1), .integer(-2)]), "a": .object([:]), "c": .array([]),
+                                      "d": .string("x\"y\\z\n\u{01}é")])
+        #expect(value.canonicalText == """
+        {
+          "a": {},
+          "b": [
+            1,
+            -2
+          ],
+          "c": [],
+          "d": "x\\"y\\\\z\\n\\u0001é"
+        }
+
+        """)
+        #expect(value.compactText == #"{"a":{},"b":[1,-2],"c":[],"d":"x\"y\\z\n\u0001é"}"#)
+    }
+
+    @Test func sortsKeysByBytes() {
+        let value = JSONValue.object(["é": .null, "z": .null, "Z": .null, "a_b": .null, "ab": .null])
+        #expect(value.compactText == #"{"Z":null,"a_b":null,"ab":null,"z":null,"é":null}"#)
+    }
+
+    @Test func readsBackWhatItWrites() throws {
+        let value = JSONValue.object(["n": .integer(Int64.min), "m": .integer(Int64.max), "t": .bool(true), "f": .bool(false),
+                                      "z": .null, "s": .string("tab\there \u{1F600} \u{7F}"), "a": .array([.object(["k": .string("")])])])
+        #expect(try JSONValue(parsing: value.canonicalText) == value)
+        #expect(try JSONValue(parsing: value.compactText) == value)
+    }
+
+    @Test func keepsNonIntegersAsText() throws {
+        #expect(try JSONValue(parsing: "1.5") == .number("1.5"))
+        #expect(try JSONValue(parsing: "1e3") == .number("1e3"))
+        #expect(try JSONValue(parsing: "-0") == .integer(0))
+        #expect(try JSONValue(parsing: "9223372036854775808") == .number("9223372036854775808"))
+    }
+
+    @Test func decodesEscapes() throws {
+        #expect(try JSONValue(parsing: #""\u00e9\ud83d\ude00\/\b\f\r""#) == .string("é\u{1F600}/\u{08}\u{0C}\r"))
+    }
+
+    @Test(arguments: [
+        "", "   ", "{", "[1,]", "{\"a\":1,}", "01", "1.", ".5", "+1", "\"abc", "\"\\x\"", "\"\\ud800\"", "\"\\udc00x\"",
+        "{\"a\":1,\"a\":2}", "\u{FEFF}{}", "\"a\u{01}b\"", "nul", "{} {}", "[1 2]", "{\"a\" 1}", "{1:2}", "'a'",
+        String(repeating: "[", count: 70) + String(repeating: "]", count: 70),
+    ])
+    func refusesWhatIsNotStrictJSON(_ text: String) {
+        #expect(throws: JSONSyntaxError.self) { try JSONValue(parsing: text) }
+    }
+
+    @Test func refusesInvalidUTF8() {
+        #expect(throws: JSONSyntaxError.self) { try JSONValue(parsing: [0x22, 0xC3, 0x28, 0x22]) }
+        #expect(throws: JSONSyntaxError.self) { try JSONValue(parsing: [0x22, 0xED, 0xA0, 0x80, 0x22]) }   // encoded surrogate
+        #expect(throws: JSONSyntaxError.self) { try JSONValue(parsing: [0x22, 0xC0, 0xAF, 0x22]) }         // overlong
+    }
+
+    @Test func saysWhenTextEndsEarly() {
+        for text in ["{\"a\": [1, 2", "{\"a\": \"b", "[tr"] {
+            #expect {
+                try JSONValue(parsing: text)
+            } throws: { error in
+                (error as? JSONSyntaxError)?.isTruncated == true
+            }
+        }
+        #expect {
+            try JSONValue(parsing: "[1 2]")
+        } throws: { error in
+            (error as? JSONSyntaxError)?.isTruncated == false
+        }
+    }
+}

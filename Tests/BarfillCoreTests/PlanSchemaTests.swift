@@ -1,0 +1,84 @@
+import Foundation
+import Testing
+@testable import BarfillCore
+
+/// Checks plans against `plans/plan.schema.json` with Python's jsonschema (which `make test` installs).
+enum SchemaValidator {
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+    static let schema = packageRoot.appendingPathComponent("plans/plan.schema.json")
+
+    /// Nil when python3 with jsonschema is not installed.
+    static let available: Bool = (try? run(["-c", "import jsonschema"]).status == 0) ?? false
+
+    static func run(_ arguments: [String], input: [UInt8]? = nil) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3"] + arguments
+        let output = Pipe(), stdin = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        process.standardInput = stdin
+        try process.run()
+        if let input { stdin.fileHandleForWriting.write(Data(input)) }
+        try stdin.fileHandleForWriting.close()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, text)
+    }
+
+    /// Validates one plan text read from standard input; returns the validator's complaint, or nil when valid.
+    static func errors(in text: [UInt8]) throws -> String? {
+        let script = """
+        import json, sys, jsonschema
+        schema = json.load(open(sys.argv[1]))
+        jsonschema.Draft202012Validator.check_schema(schema)
+        errors = [e.message for e in jsonschema.Draft202012Validator(schema).iter_errors(json.load(sys.stdin))]
+        print("\\n".join(errors)); sys.exit(1 if errors else 0)
+        """
+        let result = try run(["-c", script, schema.path], input: text)
+        return result.status == 0 ? nil : result.output
+    }
+}
+
+@Suite(.enabled(if: SchemaValidator.available, "python3 with jsonschema is not installed; `make test` installs it (pip install jsonschema)"))
+struct PlanSchemaTests {
+    @Test func theFixturePlanValidates() throws {
+        #expect(try SchemaValidator.errors(in: PlanFixture.plan().encoded()) == nil)
+    }
+
+    @Test func anEmptyPlanValidates() throws {
+        let plan = PlanFixture.plan()
+        let empty = Plan(createdAt: plan.createdAt, calendar: plan.calendar, window: plan.window, source: plan.source,
+                         series: [], chunks: [])
+        #expect(try SchemaValidator.errors(in: empty.encoded()) == nil)
+    }
+
+    @Test func theExamplePlanValidatesAndDecodes() throws {
+        let bytes = try [UInt8](Data(contentsOf: SchemaValidator.packageRoot.appendingPathComponent("plans/example.json")))
+        #expect(try SchemaValidator.errors(in: bytes) == nil)
+        let plan = try Plan(decoding: bytes)
+        #expect(plan.encoded() == bytes, "the example is in canonical form")
+    }
+
+    @Test func theSchemaRefusesWhatTheDecoderRefuses() throws {
+        let edits: [(String, (inout JSONValue) -> Void)] = [
+            ("extra field", { $0["url"] = .string("https://evil.example") }),
+            ("bad ticker", { $0["chunks"]![0]["symbol"] = .string("aapl") }),
+            ("bad timeframe", { $0["chunks"]![0]["timeframe"] = .string("m2") }),
+            ("bad time", { $0["window"]!["from"] = .string("2024-03-01T05:00:00+00:00") }),
+            ("before 1990", { $0["window"]!["from"] = .string("1989-12-31T00:00:00Z") }),
+            ("fraction", { $0["summary"]!["chunks"] = .number("2.5") }),
+            ("short id", { $0["chunks"]![0]["id"] = .string("abc") }),
+            ("host with credentials", { $0["source"]!["host"] = .string("user:pw@db") }),
+            ("unknown kind", { $0["chunks"]![0]["gaps"]![0]["kind"] = .string("middle") }),
+            ("wrong version", { $0["version"] = .integer(2) }),
+        ]
+        for (name, edit) in edits {
+            var json = planJSON()
+            edit(&json)
+            #expect(try SchemaValidator.errors(in: Array(json.canonicalText.utf8)) != nil, "schema accepted: \(name)")
+            #expect(throws: PlanError.self, "decoder accepted: \(name)") { try decode(json) }
+        }
+    }
+}
