@@ -12,6 +12,7 @@ let benchmarks: [Benchmark] = [
     // Each benchmark file adds one line here.
     Benchmark(name: "calendar", run: CalendarBench.run),
     Benchmark(name: "http", run: httpBenchmark),
+    Benchmark(name: "gaps", run: GapScanBench.run),
 ]
 
 let wanted = Set(CommandLine.arguments.dropFirst())

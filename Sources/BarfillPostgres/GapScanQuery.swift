@@ -1,0 +1,107 @@
+/// The gap scan's SQL. `barfill_series` and `barfill_slots_<timeframe>` are temp tables of the
+/// scan's transaction (filled by COPY); their key columns are created from `ohlc_bars`' own
+/// columns, so joins compare enum to enum (or text to text) and the (symbol_id, timeframe, ts)
+/// index serves every series. Table names come from the `Timeframe` enum, never from input.
+import BarfillCore
+
+enum GapScanQuery {
+    static let createSeries = """
+        CREATE TEMP TABLE barfill_series ON COMMIT DROP AS
+        SELECT 0::integer AS series, symbol_id, timeframe, ts AS from_ts FROM ohlc_bars WITH NO DATA
+        """
+    static let copySeries = "COPY barfill_series (series, symbol_id, timeframe, from_ts) FROM STDIN"
+
+    /// The expected slots of one timeframe's scan windows: start and global ordinal. One table
+    /// per timeframe keeps each series' slot read a plain range of a small table.
+    static func slotsTable(_ timeframe: Timeframe) -> String { "barfill_slots_\(timeframe.rawValue)" }
+    static func createSlots(_ timeframe: Timeframe) -> String {
+        "CREATE TEMP TABLE \(slotsTable(timeframe)) ON COMMIT DROP AS SELECT ts, 0::integer AS ordinal FROM ohlc_bars WITH NO DATA"
+    }
+    static func copySlots(_ timeframe: Timeframe) -> String { "COPY \(slotsTable(timeframe)) (ts, ordinal) FROM STDIN" }
+
+    /// The scan of series `$1 ..< $2`, all of `timeframe`, over slots and bars in `[from, $3)`.
+    ///
+    /// Per series, one range of the (symbol_id, timeframe, ts) index (index-only once vacuumed)
+    /// is hashed and FULL JOINed with the series' expected slots: a slot without a bar is
+    /// missing, a bar without a slot is off the grid, everything else is dropped on the server.
+    /// Missing slots are then folded into runs of consecutive ordinals (gaps-and-islands over
+    /// the few unmatched rows), so the answer is one row per gap plus one row per series with
+    /// off-grid bars: (series, first ordinal, last ordinal, slots) or (series, NULL, NULL, bars).
+    ///
+    /// `from` is `$4`, the window's start, when every series of the batch starts there, else
+    /// each series' own start: constants let the planner estimate bars per series from the
+    /// column's histogram (and so read the index), where a bound taken from another table gets
+    /// its 0.5% default.
+    static func scanBatch(_ timeframe: Timeframe, seriesStartAtWindowStart: Bool) -> String {
+        let from = seriesStartAtWindowStart ? "$4::timestamptz" : "q.from_ts"
+        return """
+            WITH unmatched AS (
+                SELECT q.series, m.ordinal
+                FROM barfill_series q
+                CROSS JOIN LATERAL (
+                    SELECT s.ordinal
+                    FROM (SELECT b.ts FROM ohlc_bars b
+                          WHERE b.symbol_id = q.symbol_id AND b.timeframe = q.timeframe
+                            AND b.ts >= \(from) AND b.ts < $3::timestamptz) b
+                    FULL JOIN (SELECT s.ts, s.ordinal FROM \(slotsTable(timeframe)) s
+                               WHERE s.ts >= \(from) AND s.ts < $3::timestamptz) s ON s.ts = b.ts
+                    WHERE b.ts IS NULL OR s.ts IS NULL
+                ) m
+                WHERE q.series >= $1::integer AND q.series < $2::integer
+            )
+            SELECT series, min(ordinal), max(ordinal), count(*)
+            FROM (SELECT series, ordinal, ordinal - row_number() OVER (PARTITION BY series ORDER BY ordinal) AS run
+                  FROM unmatched WHERE ordinal IS NOT NULL) missing
+            GROUP BY series, run
+            UNION ALL
+            SELECT series, NULL, NULL, count(*) FROM unmatched WHERE ordinal IS NULL GROUP BY series
+            """
+    }
+
+    /// Every (symbol, timeframe) that has bars, by a skip scan of the unique index: one index
+    /// descent per series instead of a pass over all bars.
+    static let seriesWithBars = """
+        WITH RECURSIVE series AS (
+            (SELECT symbol_id, timeframe FROM ohlc_bars ORDER BY symbol_id, timeframe LIMIT 1)
+            UNION ALL
+            SELECT n.symbol_id, n.timeframe
+            FROM series s
+            CROSS JOIN LATERAL (
+                SELECT b.symbol_id, b.timeframe FROM ohlc_bars b
+                WHERE (b.symbol_id, b.timeframe) > (s.symbol_id, s.timeframe)
+                ORDER BY b.symbol_id, b.timeframe
+                LIMIT 1
+            ) n
+        )
+        SELECT sy.id::text, sy.ticker, s.timeframe::text, sy.primary_source::text
+        FROM series s JOIN symbols sy ON sy.id = s.symbol_id
+        """
+
+    static let watchlistSymbols = """
+        SELECT DISTINCT sy.id::text, sy.ticker, sy.primary_source::text
+        FROM watchlist_items w JOIN symbols sy ON sy.id = w.symbol_id
+        """
+
+    /// The ledger's ranges of the scanned series.
+    static let ledger = """
+        SELECT q.series, extract(epoch FROM e.from_ts)::bigint, extract(epoch FROM e.to_ts)::bigint
+        FROM barfill.empty_ranges e
+        JOIN barfill_series q ON e.symbol_id = q.symbol_id AND e.timeframe = q.timeframe::text
+        """
+
+    /// Records, per scanned series, how far it is verified complete.
+    static let recordVerified = """
+        INSERT INTO barfill.backfill_status AS st
+            (symbol_id, timeframe, oldest_ts, newest_ts, verified_from, verified_through, grid, last_run_at, last_result)
+        SELECT q.symbol_id, q.timeframe::text,
+               (SELECT min(b.ts) FROM ohlc_bars b WHERE b.symbol_id = q.symbol_id AND b.timeframe = q.timeframe),
+               (SELECT max(b.ts) FROM ohlc_bars b WHERE b.symbol_id = q.symbol_id AND b.timeframe = q.timeframe),
+               v.verified_from, v.through, $3::text, now(), v.result
+        FROM unnest($1::integer[], $2::timestamptz[], $4::timestamptz[], $5::text[]) AS v (series, verified_from, through, result)
+        JOIN barfill_series q ON q.series = v.series
+        ON CONFLICT (symbol_id, timeframe) DO UPDATE SET
+            oldest_ts = EXCLUDED.oldest_ts, newest_ts = EXCLUDED.newest_ts,
+            verified_from = EXCLUDED.verified_from, verified_through = EXCLUDED.verified_through,
+            grid = EXCLUDED.grid, last_run_at = EXCLUDED.last_run_at, last_result = EXCLUDED.last_result
+        """
+}

@@ -1,0 +1,404 @@
+import BarfillCore
+import Logging
+
+/// What a gap scan looks at.
+public struct ScanRequest: Sendable {
+    /// Where the series come from when `symbols` is not given.
+    public enum Universe: String, Sendable, CaseIterable {
+        /// Every (symbol, timeframe) that has bars.
+        case all
+        /// The symbols on SwiftBolt's watchlists (`watchlist_items`).
+        case watchlist
+    }
+
+    public var universe: Universe
+    /// Tickers to scan (`--symbols`); nil scans the universe.
+    public var symbols: [String]?
+    /// Timeframes to scan (`--timeframes`); nil scans every timeframe that has bars.
+    /// With explicit symbols (or a watchlist) and timeframes, series without any bar are scanned too
+    /// and come back as one `empty` gap.
+    public var timeframes: [Timeframe]?
+    /// The window: slots starting at or after `from` that have ended by `until`.
+    public var from: Int64
+    public var until: Int64
+    public var options: GridOptions
+    /// Rescan the whole window even where `backfill_status` says the series is verified.
+    public var full: Bool
+    /// Provider for every series (`--provider`); nil uses each symbol's `primary_source`.
+    public var provider: ProviderName?
+    /// Provider for symbols whose `primary_source` is one barfill cannot fetch from (alpaca, yfinance …).
+    public var fallbackProvider: ProviderName
+    /// Sessions re-scanned before a series' verified point in an incremental scan.
+    public var lookbackSessions: Int
+    /// Series per scan statement.
+    public var seriesPerStatement: Int
+
+    public init(universe: Universe = .all, symbols: [String]? = nil, timeframes: [Timeframe]? = nil,
+                from: Int64, until: Int64, options: GridOptions = .default, full: Bool = false,
+                provider: ProviderName? = nil, fallbackProvider: ProviderName = .massive,
+                lookbackSessions: Int = 5, seriesPerStatement: Int = 500) {
+        self.universe = universe
+        self.symbols = symbols
+        self.timeframes = timeframes
+        self.from = from
+        self.until = until
+        self.options = options
+        self.full = full
+        self.provider = provider
+        self.fallbackProvider = fallbackProvider
+        self.lookbackSessions = lookbackSessions
+        self.seriesPerStatement = seriesPerStatement
+    }
+}
+
+/// The answer of a gap scan.
+public struct ScanResult: Sendable {
+    /// One entry per scanned series, ordered by (ticker, timeframe).
+    public var series: [SeriesScan]
+    /// Series whose `backfill_status.verified_through` this scan recorded.
+    public var recorded: Int
+    /// Why nothing was recorded, when nothing could be (a read-only role, no `barfill migrate` yet).
+    public var notRecordedBecause: String?
+}
+
+/// Finds missing bars: sends the grid's slots for the window to the server and lets one
+/// window-function statement per batch of series return only the rows around holes.
+///
+/// Synchronous and blocking (a whole scan is one REPEATABLE READ transaction on `connection`);
+/// async callers run it through `Database.run`. Needs only SELECT on the app's tables and TEMP
+/// on the database: recording progress in `backfill_status` is skipped when the role cannot write.
+public struct GapScanner {
+    public let connection: PostgresConnection
+    public let calendar: MarketCalendar
+    private let logger: Logger?
+
+    public init(connection: PostgresConnection, calendar: MarketCalendar = .xnys, logger: Logger? = nil) {
+        self.connection = connection
+        self.calendar = calendar
+        self.logger = logger
+    }
+
+    /// One series being scanned.
+    struct Target {
+        var symbolId: String
+        var ticker: String
+        var timeframe: Timeframe
+        var provider: ProviderName
+        var from: Int64 = 0
+        /// Bars at or after this instant are not looked at (the first slot not ended by `until`).
+        var barsUntil: Int64 = 0
+        var expected: Range<Int> = 0..<0
+        /// Verified history lies before `from`: missing slots at the start are not a head.
+        var incremental = false
+        var verifiedFrom: Int64 = 0
+    }
+
+    public func scan(_ request: ScanRequest) throws -> ScanResult {
+        guard request.from < request.until else {
+            throw PostgresError.invalidInput("the scan window is empty: --from \(UTC.format(request.from)) is not before --until \(UTC.format(request.until))")
+        }
+        return try connection.transaction(isolation: .repeatableRead) { connection in
+            let store = try BarStore(connection: connection)
+            for timeframe in request.timeframes ?? [] { try store.checkSupported(timeframe) }
+            // Grouped by timeframe: each scan statement covers series of one timeframe.
+            var targets = try resolve(request, store: store).sorted { ($0.timeframe, $0.ticker) < ($1.timeframe, $1.ticker) }
+            var grids: [Timeframe: Grid] = [:]
+            for timeframe in Set(targets.map(\.timeframe)) {
+                grids[timeframe] = Grid(timeframe: timeframe, options: request.options, calendar: calendar)
+            }
+            let access = try barfillAccess()
+            let statuses = (!request.full && access.canReadStatus)
+                ? try store.statuses(symbolIds: Array(Set(targets.map(\.symbolId)))) : [:]
+            for index in targets.indices {
+                plan(&targets[index], request: request, grid: grids[targets[index].timeframe]!,
+                     status: statuses[SeriesKey(symbolId: targets[index].symbolId, timeframe: targets[index].timeframe)])
+            }
+            // Batches share a timeframe and whether they start at the window's start.
+            targets.sort { ($0.timeframe, $0.incremental ? 1 : 0, $0.ticker) < ($1.timeframe, $1.incremental ? 1 : 0, $1.ticker) }
+            try send(targets, grids: grids)
+
+            var walks = Array(repeating: Walk(), count: targets.count)
+            // Hashing one series' bars must not spill to disk; local to this transaction, so a
+            // pooler's next client does not inherit it. Compiling the statement (JIT) costs
+            // more than the little per-row work it would save.
+            try connection.query("SET LOCAL work_mem = '64MB'")
+            try connection.query("SET LOCAL jit = off")
+            var start = 0
+            while start < targets.count {
+                // A batch: series of one timeframe, all starting at the window's start or all later.
+                let timeframe = targets[start].timeframe
+                let fromWindowStart = !targets[start].incremental
+                var end = start
+                while end < targets.count, end - start < max(1, request.seriesPerStatement),
+                      targets[end].timeframe == timeframe, !targets[end].incremental == fromWindowStart { end += 1 }
+                var parameters: [any PostgresParameter] = [start, end, Timestamp(targets[start].barsUntil)]
+                if fromWindowStart { parameters.append(Timestamp(request.from)) }
+                let rows = try connection.query(
+                    GapScanQuery.scanBatch(timeframe, seriesStartAtWindowStart: fromWindowStart), parameters)
+                for row in 0..<rows.rowCount {
+                    let series = try rows.int(row, 0)!
+                    let count = try rows.int(row, 3) ?? 0
+                    if let first = try rows.int(row, 1), let last = try rows.int(row, 2) {
+                        walks[series].missing.append(first...last)
+                    } else {
+                        walks[series].offGrid += count
+                    }
+                }
+                start = end
+            }
+            let ledger = access.canReadLedger ? try ledgerRanges() : [:]
+
+            var scans: [SeriesScan] = []
+            var verified: [(series: Int, from: Int64, through: Int64, result: String)] = []
+            for (index, target) in targets.enumerated() {
+                let grid = grids[target.timeframe]!
+                let gaps = subtract(ledger[index] ?? [], from: walks[index].gaps(expected: target.expected, incremental: target.incremental, grid: grid), grid: grid)
+                let scan = seriesScan(target, walk: walks[index], gaps: gaps, grid: grid, request: request)
+                scans.append(scan)
+                let through = gaps.first.map(\.from) ?? target.barsUntil
+                verified.append((index, target.incremental ? target.verifiedFrom : request.from, through,
+                                 "scanned: \(gaps.count) gaps, \(gaps.reduce(0) { $0 + $1.bars }) missing bars"))
+            }
+            var recorded = 0
+            var reason: String? = access.cannotWriteStatusBecause
+            if reason == nil, !verified.isEmpty {
+                do {
+                    recorded = try record(verified, grid: request.options.description)
+                } catch let error as PostgresError where error.isInsufficientPrivilege || error.isReadOnlyTransaction {
+                    reason = "the database role cannot write barfill.backfill_status (\(error.sqlState ?? ""))"
+                }
+            }
+            if let reason { logger?.notice("verified progress not recorded: \(reason); the next scan rescans the whole window") }
+            scans.sort { ($0.ticker, $0.timeframe) < ($1.ticker, $1.timeframe) }
+            return ScanResult(series: scans, recorded: recorded, notRecordedBecause: reason)
+        }
+    }
+
+    // MARK: Universe
+
+    private func resolve(_ request: ScanRequest, store: BarStore) throws -> [Target] {
+        let wantedTimeframes = request.timeframes.map(Set.init)
+        func provider(_ primarySource: String) -> ProviderName {
+            if let provider = request.provider { return provider }
+            switch primarySource {
+            case "massive", "polygon": return .massive
+            case "finnhub": return .finnhub
+            default: return request.fallbackProvider
+            }
+        }
+
+        // The symbols in scope, when the request narrows them.
+        var symbols: [SymbolRecord]? = nil
+        if let tickers = request.symbols {
+            let found = try store.symbols(tickers: tickers)
+            let missing = Set(tickers).subtracting(found.keys)
+            guard missing.isEmpty else {
+                throw PostgresError.invalidInput("no symbol \(missing.sorted().joined(separator: ", ")) in the symbols table")
+            }
+            symbols = found.values.sorted { $0.ticker < $1.ticker }
+        } else if request.universe == .watchlist {
+            guard try connection.query("SELECT to_regclass('watchlist_items') IS NOT NULL").scalar() == "t" else {
+                throw PostgresError.invalidInput("--universe watchlist needs SwiftBolt's watchlist_items table, which this database does not have")
+            }
+            let rows = try connection.query(GapScanQuery.watchlistSymbols)
+            symbols = (0..<rows.rowCount).map {
+                SymbolRecord(id: rows.string($0, 0)!, ticker: rows.string($0, 1)!, primarySource: rows.string($0, 2) ?? "")
+            }
+        }
+
+        if let symbols, let timeframes = request.timeframes {
+            // Explicit series: scanned whether or not they have bars.
+            return symbols.flatMap { symbol in
+                Set(timeframes).sorted().map {
+                    Target(symbolId: symbol.id, ticker: symbol.ticker, timeframe: $0, provider: provider(symbol.primarySource))
+                }
+            }
+        }
+        let rows = try connection.query(GapScanQuery.seriesWithBars)
+        let inScope = symbols.map { Set($0.map(\.id)) }
+        var targets: [Target] = []
+        for row in 0..<rows.rowCount {
+            let id = rows.string(row, 0)!
+            // Timeframes barfill does not model (none today) are left alone.
+            guard let timeframe = rows.string(row, 2).flatMap(Timeframe.init(rawValue:)) else { continue }
+            if let inScope, !inScope.contains(id) { continue }
+            if let wantedTimeframes, !wantedTimeframes.contains(timeframe) { continue }
+            targets.append(Target(symbolId: id, ticker: rows.string(row, 1)!, timeframe: timeframe,
+                                  provider: provider(rows.string(row, 3) ?? "")))
+        }
+        return targets
+    }
+
+    /// Sets a series' window: the request's, or from shortly before its verified point.
+    private func plan(_ target: inout Target, request: ScanRequest, grid: Grid, status: SeriesStatus?) {
+        target.from = request.from
+        if let status, let verifiedFrom = status.verifiedFrom, let through = status.verifiedThrough,
+           status.grid == request.options.description, verifiedFrom <= request.from, through > request.from {
+            let resume = max(request.from, lookbackStart(before: through, sessions: request.lookbackSessions))
+            if resume > request.from {
+                target.from = resume
+                target.incremental = true
+                target.verifiedFrom = verifiedFrom
+            }
+        }
+        target.expected = grid.ordinals(from: target.from, until: request.until)
+        let next = target.expected.upperBound
+        target.barsUntil = next < grid.count ? min(request.until, grid.slot(at: next).start) : request.until
+    }
+
+    /// 00:00 New York of the session `sessions` sessions before the one holding `instant`.
+    private func lookbackStart(before instant: Int64, sessions count: Int) -> Int64 {
+        let all = calendar.sessions
+        guard !all.isEmpty else { return instant }
+        let index = min(calendar.sessionIndex(onOrAfter: NewYork.localDate(of: instant)), all.count - 1)
+        return NewYork.midnight(all[max(0, index - count)].date)
+    }
+
+    // MARK: Server side
+
+    private struct Access {
+        var canReadStatus = false
+        var canReadLedger = false
+        var cannotWriteStatusBecause: String?
+    }
+
+    /// What barfill's own tables allow this role (checked up front: a failed statement would
+    /// abort the scan's transaction).
+    private func barfillAccess() throws -> Access {
+        let rows = try connection.query("""
+            SELECT to_regclass('barfill.backfill_status') IS NOT NULL,
+                   to_regclass('barfill.empty_ranges') IS NOT NULL
+            """)
+        let hasStatus = rows.bool(0, 0) == true, hasLedger = rows.bool(0, 1) == true
+        var access = Access()
+        if hasStatus {
+            let rights = try connection.query("""
+                SELECT has_table_privilege('barfill.backfill_status', 'SELECT'),
+                       has_table_privilege('barfill.backfill_status', 'INSERT')
+                       AND has_table_privilege('barfill.backfill_status', 'UPDATE')
+                """)
+            access.canReadStatus = rights.bool(0, 0) == true
+            if rights.bool(0, 1) != true { access.cannotWriteStatusBecause = "the database role cannot write barfill.backfill_status" }
+        } else {
+            access.cannotWriteStatusBecause = "barfill's tables do not exist yet (run `barfill migrate`)"
+        }
+        if hasLedger {
+            access.canReadLedger = try connection.query("SELECT has_table_privilege('barfill.empty_ranges', 'SELECT')").scalar() == "t"
+        }
+        return access
+    }
+
+    /// COPYs the series and the expected slots of their windows into the transaction's temp tables.
+    private func send(_ targets: [Target], grids: [Timeframe: Grid]) throws {
+        try connection.query(GapScanQuery.createSeries)
+        try connection.copy(GapScanQuery.copySeries) { writer in
+            for (index, target) in targets.enumerated() {
+                writer.append(index)
+                writer.append(target.symbolId)
+                writer.append(target.timeframe.rawValue)
+                writer.appendTimestamp(target.from)
+                try writer.endRow()
+            }
+        }
+        for (timeframe, grid) in grids.sorted(by: { $0.key < $1.key }) {
+            try connection.query(GapScanQuery.createSlots(timeframe))
+            let windows = targets.filter { $0.timeframe == timeframe && !$0.expected.isEmpty }.map(\.expected)
+            guard let low = windows.map(\.lowerBound).min(), let high = windows.map(\.upperBound).max() else { continue }
+            try connection.copy(GapScanQuery.copySlots(timeframe)) { writer in
+                for ordinal in low..<high {
+                    writer.appendTimestamp(grid.slot(at: ordinal).start)
+                    writer.append(ordinal)
+                    try writer.endRow()
+                }
+            }
+        }
+        // Temp tables have no statistics until analysed; the planner needs their sizes to hash them.
+        try connection.query("ANALYZE barfill_series")
+        for timeframe in grids.keys.sorted() { try connection.query("ANALYZE \(GapScanQuery.slotsTable(timeframe))") }
+    }
+
+    /// The provider-confirmed-empty ranges of the scanned series, by series index.
+    private func ledgerRanges() throws -> [Int: [(from: Int64, to: Int64)]] {
+        let rows = try connection.query(GapScanQuery.ledger)
+        var ranges: [Int: [(from: Int64, to: Int64)]] = [:]
+        for row in 0..<rows.rowCount {
+            ranges[try rows.int(row, 0)!, default: []].append((try rows.int64(row, 1)!, try rows.int64(row, 2)!))
+        }
+        return ranges
+    }
+
+    /// Writes verified points inside a savepoint, so a refused write leaves the scan intact.
+    private func record(_ verified: [(series: Int, from: Int64, through: Int64, result: String)], grid: String) throws -> Int {
+        try connection.query("SAVEPOINT barfill_status")
+        do {
+            let count = try connection.query(GapScanQuery.recordVerified, [
+                verified.map(\.series), verified.map { Timestamp($0.from) }, grid,
+                verified.map { Timestamp($0.through) }, verified.map(\.result),
+            ]).affectedRows
+            try connection.query("RELEASE SAVEPOINT barfill_status")
+            return count
+        } catch {
+            if connection.isHealthy { try connection.query("ROLLBACK TO SAVEPOINT barfill_status") }
+            throw error
+        }
+    }
+
+    // MARK: Client side
+
+    /// Removes ledger ranges (slots starting in `[from, to)`) from gaps; pieces keep their kind.
+    private func subtract(_ ranges: [(from: Int64, to: Int64)], from gaps: [Gap], grid: Grid) -> [Gap] {
+        guard !ranges.isEmpty else { return gaps }
+        let covered = ranges.map { grid.firstOrdinal(atOrAfter: $0.from)..<grid.firstOrdinal(atOrAfter: $0.to) }
+            .filter { !$0.isEmpty }.sorted { $0.lowerBound < $1.lowerBound }
+        var result: [Gap] = []
+        for gap in gaps {
+            var next = gap.firstOrdinal
+            for range in covered where range.upperBound > next && range.lowerBound <= gap.lastOrdinal {
+                if range.lowerBound > next { result.append(makeGap(next, range.lowerBound - 1, gap.kind, grid)) }
+                next = max(next, range.upperBound)
+            }
+            if next <= gap.lastOrdinal { result.append(makeGap(next, gap.lastOrdinal, gap.kind, grid)) }
+        }
+        return result
+    }
+
+    private func seriesScan(_ target: Target, walk: Walk, gaps: [Gap], grid: Grid, request: ScanRequest) -> SeriesScan {
+        let present = walk.present(expected: target.expected)
+        var canonical = "barfill.series/1|\(target.ticker)|\(target.timeframe.rawValue)|\(request.options.description)"
+        canonical += "|\(target.from)|\(request.until)|\(target.expected.count)|\(present)|\(walk.offGrid)|"
+        canonical += gaps.map { "\($0.firstOrdinal)-\($0.lastOrdinal)" }.joined(separator: ",")
+        return SeriesScan(ticker: target.ticker, timeframe: target.timeframe, provider: target.provider,
+                          from: target.from, until: request.until, expected: target.expected.count,
+                          present: present, offGrid: walk.offGrid, gaps: gaps, fingerprint: SHA256.hex(canonical))
+    }
+}
+
+func makeGap(_ first: Int, _ last: Int, _ kind: GapKind, _ grid: Grid) -> Gap {
+    Gap(firstOrdinal: first, lastOrdinal: last, from: grid.slot(at: first).start, to: grid.slot(at: last).end, kind: kind)
+}
+
+/// One series' answer from the scan: runs of missing expected slots and the off-grid bar count.
+struct Walk {
+    /// Maximal runs of consecutive missing ordinals.
+    var missing: [ClosedRange<Int>] = []
+    var offGrid = 0
+
+    /// The series' gaps in its expected window: head, interior, tail, or one empty gap.
+    /// `incremental`: verified bars precede the window, so a hole at its start is interior and a
+    /// window without bars is a tail.
+    func gaps(expected: Range<Int>, incremental: Bool, grid: Grid) -> [Gap] {
+        let runs = missing.sorted { $0.lowerBound < $1.lowerBound }
+        let missingSlots = runs.reduce(0) { $0 + $1.count }
+        let empty = missingSlots == expected.count
+        return runs.map { run in
+            let kind: GapKind
+            if empty { kind = incremental ? .tail : .empty }
+            else if run.upperBound == expected.upperBound - 1 { kind = .tail }
+            else if run.lowerBound == expected.lowerBound { kind = incremental ? .interior : .head }
+            else { kind = .interior }
+            return makeGap(run.lowerBound, run.upperBound, kind, grid)
+        }
+    }
+
+    func present(expected: Range<Int>) -> Int { expected.count - missing.reduce(0) { $0 + $1.count } }
+}

@@ -1,3 +1,0 @@
-import BarfillCore
-import CLibPQ
-let _libpqVersion = PQlibVersion()

@@ -1,0 +1,192 @@
+import BarfillCore
+import BarfillPostgres
+import BarfillTestSupport
+import Foundation
+import Testing
+
+@Suite(.serialized, .requiresPostgres)
+struct PostgresConnectionTests {
+    @Test func bindsParametersInsteadOfSplicingThem() throws {
+        let db = try TestDatabase.fresh(schema: .freshInstall)
+        let hostile = "x'); DROP TABLE symbols; --"
+        let rows = try db.connection.query("SELECT $1::text, $2::bigint + 1, $3::double precision, $4::boolean, $5::text IS NULL",
+                                           [hostile, Int64(41), 2.5, true, nil])
+        #expect(rows.string(0, 0) == hostile)
+        #expect(try rows.int64(0, 1) == 42)
+        #expect(try rows.double(0, 2) == 2.5)
+        #expect(rows.bool(0, 3) == true)
+        #expect(rows.bool(0, 4) == true)
+        #expect(try db.connection.query("SELECT to_regclass('symbols') IS NOT NULL").scalar() == "t")
+    }
+
+    @Test func arrayAndTimestampParametersRoundTrip() throws {
+        let db = try TestDatabase.fresh(schema: .freshInstall)
+        let texts = ["a\"b", "c\\d", "e,f", "{g}", ""]
+        let rows = try db.connection.query("SELECT array_length($1::text[], 1), ($1::text[])[2], extract(epoch FROM $2::timestamptz)::bigint",
+                                           [texts, Timestamp(1_709_301_600)])
+        #expect(try rows.int(0, 0) == texts.count)
+        #expect(rows.string(0, 1) == "c\\d")
+        #expect(try rows.int64(0, 2) == 1_709_301_600)
+    }
+
+    @Test func serverErrorsCarryTheirSQLState() throws {
+        let db = try TestDatabase.fresh(schema: .freshInstall)
+        #expect(throws: PostgresError.self) { try db.connection.query("SELECT 1 / $1::int", [0]) }
+        do {
+            try db.connection.query("SELECT 1 / $1::int", [0])
+        } catch {
+            #expect(error.sqlState == "22012")
+            #expect(error.localizedDescription.contains("division by zero"))
+        }
+        do {
+            try db.connection.query("SELECT * FROM no_such_table")
+        } catch {
+            #expect(error.isUndefinedTable)
+        }
+        // The connection is still usable after an error outside a transaction.
+        #expect(try db.connection.query("SELECT 1").scalar() == "1")
+    }
+
+    @Test func connectionErrorsNeverShowThePassword() throws {
+        let password = "pa55-w0rd-never-printed"
+        // A closed port on loopback: the connect fails after libpq parsed the password.
+        let url = "postgresql://someone:\(password)@127.0.0.1:1/nowhere?connect_timeout=2"
+        do {
+            _ = try PostgresConnection(url: url)
+            Issue.record("connecting to port 1 should fail")
+        } catch {
+            guard case .cannotConnect = error else { Issue.record("expected cannotConnect, got \(error)"); return }
+            #expect(!error.localizedDescription.contains(password))
+            #expect(!String(describing: error).contains(password))
+        }
+    }
+
+    @Test func wrongPasswordErrorDoesNotEchoIt() throws {
+        let db = try TestDatabase.fresh(schema: .freshInstall)
+        try db.connection.query("CREATE ROLE barfill_pw_test LOGIN PASSWORD 'right-one'")
+        defer { _ = try? db.connection.query("DROP ROLE barfill_pw_test") }
+        guard var components = URLComponents(string: db.url) else { return }
+        components.user = "barfill_pw_test"
+        components.password = "wrong%secret"
+        // The test cluster trusts every local role, so the connect may succeed; when it fails the
+        // message must not carry the password.
+        do { _ = try PostgresConnection(url: components.string!) } catch {
+            #expect(!error.localizedDescription.contains("wrong%secret"))
+            #expect(!error.localizedDescription.contains("wrong%25secret"))
+        }
+    }
+
+    @Test func transactionRollsBackWhenTheBodyThrows() throws {
+        let db = try TestDatabase.fresh(schema: .freshInstall)
+        struct Stop: Error {}
+        #expect(throws: Stop.self) {
+            try db.connection.transaction { connection in
+                try connection.query("INSERT INTO symbols (ticker) VALUES ($1)", ["AAPL"])
+                #expect(connection.isInTransaction)
+                throw Stop()
+            }
+        }
+        #expect(!db.connection.isInTransaction)
+        #expect(try db.connection.query("SELECT count(*) FROM symbols").scalar() == "0")
+        try db.connection.transaction { try $0.query("INSERT INTO symbols (ticker) VALUES ($1)", ["MSFT"]) }
+        #expect(try db.connection.query("SELECT count(*) FROM symbols").scalar() == "1")
+    }
+
+    @Test func copyEscapesTextTheWayTheServerReadsIt() throws {
+        let db = try TestDatabase.fresh(schema: .freshInstall)
+        let connection = db.connection
+        let texts = ["plain", "tab\there", "new\nline", "carriage\rreturn", "back\\slash", "\\N", "ünïcødé €", "", "trailing\\"]
+        let copied = try connection.transaction { connection in
+            try connection.query("CREATE TEMP TABLE copied (n int, t text, x double precision, at timestamptz, maybe text) ON COMMIT DROP")
+            let count = try connection.copy("COPY copied (n, t, x, at, maybe) FROM STDIN") { writer in
+                for (index, text) in texts.enumerated() {
+                    writer.append(index)
+                    writer.append(text)
+                    try writer.append(Double(index) / 8)
+                    writer.appendTimestamp(-86_400 + Int64(index) * 3_661)
+                    if index % 2 == 0 { writer.appendNull() } else { writer.append("v") }
+                    try writer.endRow()
+                }
+            }
+            #expect(count == texts.count)
+            let rows = try connection.query("SELECT t, x, extract(epoch FROM at)::bigint, maybe FROM copied ORDER BY n")
+            return try (0..<rows.rowCount).map { (rows.string($0, 0)!, try rows.double($0, 1)!, try rows.int64($0, 2)!, rows.string($0, 3)) }
+        }
+        #expect(copied.map(\.0) == texts)
+        #expect(copied.map(\.1) == texts.indices.map { Double($0) / 8 })
+        #expect(copied.map(\.2) == texts.indices.map { -86_400 + Int64($0) * 3_661 })
+        #expect(copied.map(\.3) == texts.indices.map { $0 % 2 == 0 ? nil : "v" })
+    }
+
+    @Test func copyStreamsManyBatches() throws {
+        let db = try TestDatabase.fresh(schema: .freshInstall)
+        let rows = 200_000   // several 1 MB batches
+        let sum = try db.connection.transaction { connection in
+            try connection.query("CREATE TEMP TABLE many (n bigint, label text) ON COMMIT DROP")
+            let count = try connection.copy("COPY many FROM STDIN") { writer in
+                for n in 0..<rows {
+                    writer.append(n)
+                    writer.append("row number \(n)")
+                    try writer.endRow()
+                }
+            }
+            #expect(count == rows)
+            return try connection.query("SELECT sum(n), count(DISTINCT label) FROM many")
+        }
+        #expect(try sum.int64(0, 0) == Int64(rows * (rows - 1) / 2))
+        #expect(try sum.int(0, 1) == rows)
+    }
+
+    @Test func aFailedCopyLeavesNothingAndTheConnectionUsable() throws {
+        let db = try TestDatabase.fresh(schema: .freshInstall)
+        try db.connection.query("CREATE TABLE target (n int NOT NULL)")
+        struct Stop: Error {}
+        #expect(throws: Stop.self) {
+            try db.connection.copy("COPY target FROM STDIN") { writer in
+                writer.append(1)
+                try writer.endRow()
+                throw Stop()
+            }
+        }
+        #expect(throws: PostgresError.self) {
+            try db.connection.copy("COPY target FROM STDIN") { writer in
+                writer.append("not a number")
+                try writer.endRow()
+            }
+        }
+        #expect(try db.connection.query("SELECT count(*) FROM target").scalar() == "0")
+        #expect(!db.connection.isInTransaction)
+    }
+
+    @Test func copyOutHandsBackEveryRow() throws {
+        let db = try TestDatabase.fresh(schema: .freshInstall)
+        var lines: [String] = []
+        try db.connection.copyOut("COPY (SELECT n, 'a' || n FROM generate_series(1, 5) n) TO STDOUT") { bytes in
+            lines.append(String(decoding: bytes, as: UTF8.self))
+        }
+        #expect(lines == (1...5).map { "\($0)\ta\($0)\n" })
+    }
+
+    @Test func aTerminatedBackendGivesConnectionLost() throws {
+        let db = try TestDatabase.fresh(schema: .freshInstall)
+        let victim = try db.connect()
+        let pid = try victim.query("SELECT pg_backend_pid()").scalar()!
+        try db.connection.query("SELECT pg_terminate_backend($1::int)", [pid])
+        do {
+            try victim.query("SELECT 1")
+            Issue.record("a query on a terminated backend should fail")
+        } catch {
+            guard case .connectionLost = error else { Issue.record("expected connectionLost, got \(error)"); return }
+        }
+        #expect(!victim.isHealthy)
+    }
+
+    @Test func asyncDatabaseRunsOffTheCooperativePool() async throws {
+        let db = try TestDatabase.fresh(schema: .freshInstall)
+        let database = try await Database.connect(url: db.url)
+        let answer = try await database.run { connection in
+            try connection.query("SELECT $1::int * 2", [21]).scalar()
+        }
+        #expect(answer == "42")
+    }
+}
