@@ -4,8 +4,9 @@ import BarfillPostgres
 import Foundation
 
 /// `barfill report --html FILE`: the coverage picture, one self-contained HTML page.
-struct Report: AsyncParsableCommand {
+struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "report",
         abstract: "Write an HTML heatmap of which bars are present, missing, confirmed empty or off the grid.",
         discussion: """
             One file, inline SVG and CSS, no script and nothing fetched: open it in any browser. \
