@@ -11,6 +11,8 @@ public enum ApplyError: LocalizedError, Sendable, Equatable {
     case planCalendarMismatch(plan: String, here: String)
     /// The plan's grid description is not one this barfill knows.
     case unknownGrid(String)
+    /// The run report or another output file cannot be written.
+    case cannotWrite(path: String, reason: String)
     /// An option value that makes no sense (`--concurrency 0`, `--deadline -5m`).
     case invalidOption(String)
 
@@ -24,6 +26,8 @@ public enum ApplyError: LocalizedError, Sendable, Equatable {
             "the plan was made with calendar \(plan) but this barfill has \(here); run `barfill gaps` again with this version"
         case let .unknownGrid(grid):
             "the plan's grid \"\(grid)\" is not one this barfill knows; run `barfill gaps` again"
+        case let .cannotWrite(path, reason):
+            "cannot write \(path): \(reason)"
         case let .invalidOption(what):
             what
         }

@@ -46,7 +46,7 @@ enum ExitCodes {
         switch error {
         case .stalePlan, .planCalendarMismatch, .unknownGrid: dataError
         case .invalidOption: usage
-        case .unreadablePlan: failure
+        case .unreadablePlan, .cannotWrite: failure
         }
     }
 
