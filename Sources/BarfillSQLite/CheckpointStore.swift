@@ -101,12 +101,13 @@ public final class CheckpointStore: Sendable {
 
     private struct State {
         let database: SQLiteDatabase
-        let lock: CheckpointLock
+        let lock: CheckpointLock?
     }
 
-    /// Opens or creates the checkpoint at `path` (creating its directory), takes its lock, and checks
-    /// that the file is a sound barfill checkpoint.
-    public init(path: String = CheckpointStore.defaultPath) throws(CheckpointError) {
+    /// Opens or creates the checkpoint at `path` (creating its directory), takes its lock unless
+    /// `exclusive` is false (readers such as `barfill status`, which WAL lets read beside a run),
+    /// and checks that the file is a sound barfill checkpoint.
+    public init(path: String = CheckpointStore.defaultPath, exclusive: Bool = true) throws(CheckpointError) {
         self.path = path
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty {
@@ -116,7 +117,7 @@ public final class CheckpointStore: Sendable {
                 throw .cannotOpen(path: path, reason: "cannot create directory \(directory)")
             }
         }
-        let lock = try CheckpointLock(path: path + ".lock")
+        let lock = exclusive ? try CheckpointLock(path: path + ".lock") : nil
         let database: SQLiteDatabase
         do {
             database = try SQLiteDatabase(path: path)
