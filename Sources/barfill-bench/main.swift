@@ -10,6 +10,7 @@ struct Benchmark {
 
 let benchmarks: [Benchmark] = [
     // Each benchmark file adds one line here.
+    Benchmark(name: "calendar", run: CalendarBench.run),
 ]
 
 let wanted = Set(CommandLine.arguments.dropFirst())
