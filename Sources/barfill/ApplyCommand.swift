@@ -25,8 +25,7 @@ struct Apply: AsyncParsableCommand {
     @Argument(help: "The plan file written by `barfill gaps`.")
     var plan: String
 
-    @Option(help: "PostgreSQL URL (default: DATABASE_URL, else libpq's PG* variables and service files).")
-    var database: String?
+    @OptionGroup var database: DatabaseOptions
 
     @Option(help: "The checkpoint file that makes runs resumable.")
     var checkpoint: String = CheckpointStore.defaultPath
@@ -104,7 +103,7 @@ struct Apply: AsyncParsableCommand {
             }
         }
         let frozenSettings = settings
-        let connections = ApplyConnections(databaseURL: database, limiters: limiters) { provider, limiter in
+        let connections = ApplyConnections(databaseURL: database.resolvedURL, limiters: limiters) { provider, limiter in
             guard let settings = frozenSettings[provider] else { preconditionFailure("settings read for every provider") }
             switch provider {
             case .massive: return try MassiveClient(settings: settings, limiter: limiter)

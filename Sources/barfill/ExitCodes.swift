@@ -26,6 +26,8 @@ enum ExitCodes {
             return error.rawValue
         case is ValidationError:
             return usage
+        case is PlanError:
+            return dataError
         case let error as CheckpointError:
             switch error {
             case .corrupt, .newerSchema: return dataError

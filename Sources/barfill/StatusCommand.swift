@@ -9,8 +9,7 @@ struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show each series' bar count, oldest and newest bar, backfill status and checkpoint progress.")
 
-    @Option(help: "PostgreSQL URL (default: DATABASE_URL, else libpq's PG* variables and service files).")
-    var database: String?
+    @OptionGroup var database: DatabaseOptions
 
     @Option(help: "Only these tickers, comma-separated (default: every series that has bars).")
     var symbols: String?
@@ -52,7 +51,7 @@ struct Status: AsyncParsableCommand {
         try await reportingErrors("status") {
             let tickers = try tickers()
             let timeframes = try timeframeList()
-            let database = try await Database.connect(url: self.database)
+            let database = try await self.database.database()
             let series = try await database.run { connection in
                 try SeriesOverviewQuery.run(connection, symbols: tickers, timeframes: timeframes)
             }

@@ -16,7 +16,8 @@ extension Trait where Self == ConditionTrait {
 
 /// A database with holes, a simulated provider and a checkpoint directory, for one apply test.
 final class ApplyFixture: @unchecked Sendable {
-    static let key = APIKey("sim-key-apply-tests-0001")!
+    static let secret = "sim-key-apply-tests-0001"
+    static let key = APIKey(secret)!
     /// A fixed month of history: March 2024 holds a DST change (Mar 10) and a holiday (Good Friday, Mar 29).
     static let window = (from: LocalDate(year: 2024, month: 3, day: 1)!.utcMidnight,
                          until: LocalDate(year: 2024, month: 4, day: 1)!.utcMidnight)
