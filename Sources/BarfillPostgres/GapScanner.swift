@@ -36,7 +36,7 @@ public struct ScanRequest: Sendable {
     public init(universe: Universe = .all, symbols: [String]? = nil, timeframes: [Timeframe]? = nil,
                 from: Int64, until: Int64, options: GridOptions = .default, full: Bool = false,
                 provider: ProviderName? = nil, fallbackProvider: ProviderName = .massive,
-                lookbackSessions: Int = 5, seriesPerStatement: Int = 500) {
+                lookbackSessions: Int = 5, seriesPerStatement: Int = 1_000) {
         self.universe = universe
         self.symbols = symbols
         self.timeframes = timeframes
@@ -71,6 +71,9 @@ public struct GapScanner {
     public let connection: PostgresConnection
     public let calendar: MarketCalendar
     private let logger: Logger?
+
+    /// Series sharing a start that make a batch of their own.
+    static let sharedStartBatch = 32
 
     public init(connection: PostgresConnection, calendar: MarketCalendar = .xnys, logger: Logger? = nil) {
         self.connection = connection
@@ -113,8 +116,8 @@ public struct GapScanner {
                 plan(&targets[index], request: request, grid: grids[targets[index].timeframe]!,
                      status: statuses[SeriesKey(symbolId: targets[index].symbolId, timeframe: targets[index].timeframe)])
             }
-            // Batches share a timeframe and whether they start at the window's start.
-            targets.sort { ($0.timeframe, $0.incremental ? 1 : 0, $0.ticker) < ($1.timeframe, $1.incremental ? 1 : 0, $1.ticker) }
+            // Batches share a timeframe, and where they can a start.
+            targets.sort { ($0.timeframe, $0.from, $0.ticker) < ($1.timeframe, $1.from, $1.ticker) }
             try send(targets, grids: grids)
 
             var walks = Array(repeating: Walk(), count: targets.count)
@@ -125,16 +128,22 @@ public struct GapScanner {
             try connection.query("SET LOCAL jit = off")
             var start = 0
             while start < targets.count {
-                // A batch: series of one timeframe, all starting at the window's start or all later.
+                // A batch: series of one timeframe. When a run of series shares its start (a full
+                // scan; series verified through the same point) the start is a constant of the
+                // statement; short runs go together, each series with its own start.
                 let timeframe = targets[start].timeframe
-                let fromWindowStart = !targets[start].incremental
+                let limit = max(1, request.seriesPerStatement)
                 var end = start
-                while end < targets.count, end - start < max(1, request.seriesPerStatement),
-                      targets[end].timeframe == timeframe, !targets[end].incremental == fromWindowStart { end += 1 }
+                while end < targets.count, end - start < limit, targets[end].timeframe == timeframe,
+                      targets[end].from == targets[start].from { end += 1 }
+                let sharedFrom = end - start >= min(limit, Self.sharedStartBatch) || end == targets.count
+                    || targets[end].timeframe != timeframe
+                if !sharedFrom {
+                    while end < targets.count, end - start < limit, targets[end].timeframe == timeframe { end += 1 }
+                }
                 var parameters: [any PostgresParameter] = [start, end, Timestamp(targets[start].barsUntil)]
-                if fromWindowStart { parameters.append(Timestamp(request.from)) }
-                let rows = try connection.query(
-                    GapScanQuery.scanBatch(timeframe, seriesStartAtWindowStart: fromWindowStart), parameters)
+                if sharedFrom { parameters.append(Timestamp(targets[start].from)) }
+                let rows = try connection.query(GapScanQuery.scanBatch(timeframe, sharedFrom: sharedFrom), parameters)
                 for row in 0..<rows.rowCount {
                     let series = try rows.int(row, 0)!
                     let count = try rows.int(row, 3) ?? 0
@@ -214,17 +223,23 @@ public struct GapScanner {
                 }
             }
         }
-        let rows = try connection.query(GapScanQuery.seriesWithBars)
+        // Series with bars: per requested timeframe one index probe per symbol, else a skip scan
+        // over every (symbol, timeframe) of the index.
+        let results = try request.timeframes.map { timeframes in
+            try Set(timeframes).sorted().map { try connection.query(GapScanQuery.symbolsWithBars, [$0, $0]) }
+        } ?? [try connection.query(GapScanQuery.seriesWithBars)]
         let inScope = symbols.map { Set($0.map(\.id)) }
         var targets: [Target] = []
-        for row in 0..<rows.rowCount {
-            let id = rows.string(row, 0)!
-            // Timeframes barfill does not model (none today) are left alone.
-            guard let timeframe = rows.string(row, 2).flatMap(Timeframe.init(rawValue:)) else { continue }
-            if let inScope, !inScope.contains(id) { continue }
-            if let wantedTimeframes, !wantedTimeframes.contains(timeframe) { continue }
-            targets.append(Target(symbolId: id, ticker: rows.string(row, 1)!, timeframe: timeframe,
-                                  provider: provider(rows.string(row, 3) ?? "")))
+        for rows in results {
+            for row in 0..<rows.rowCount {
+                let id = rows.string(row, 0)!
+                // Timeframes barfill does not model (none today) are left alone.
+                guard let timeframe = rows.string(row, 2).flatMap(Timeframe.init(rawValue:)) else { continue }
+                if let inScope, !inScope.contains(id) { continue }
+                if let wantedTimeframes, !wantedTimeframes.contains(timeframe) { continue }
+                targets.append(Target(symbolId: id, ticker: rows.string(row, 1)!, timeframe: timeframe,
+                                      provider: provider(rows.string(row, 3) ?? "")))
+            }
         }
         return targets
     }
@@ -265,25 +280,24 @@ public struct GapScanner {
     /// What barfill's own tables allow this role (checked up front: a failed statement would
     /// abort the scan's transaction).
     private func barfillAccess() throws -> Access {
+        // CASE evaluates a privilege check only for a table that exists (the check would fail).
         let rows = try connection.query("""
             SELECT to_regclass('barfill.backfill_status') IS NOT NULL,
-                   to_regclass('barfill.empty_ranges') IS NOT NULL
+                   CASE WHEN to_regclass('barfill.backfill_status') IS NOT NULL
+                        THEN has_table_privilege('barfill.backfill_status', 'SELECT') END,
+                   CASE WHEN to_regclass('barfill.backfill_status') IS NOT NULL
+                        THEN has_table_privilege('barfill.backfill_status', 'INSERT')
+                             AND has_table_privilege('barfill.backfill_status', 'UPDATE') END,
+                   CASE WHEN to_regclass('barfill.empty_ranges') IS NOT NULL
+                        THEN has_table_privilege('barfill.empty_ranges', 'SELECT') END
             """)
-        let hasStatus = rows.bool(0, 0) == true, hasLedger = rows.bool(0, 1) == true
         var access = Access()
-        if hasStatus {
-            let rights = try connection.query("""
-                SELECT has_table_privilege('barfill.backfill_status', 'SELECT'),
-                       has_table_privilege('barfill.backfill_status', 'INSERT')
-                       AND has_table_privilege('barfill.backfill_status', 'UPDATE')
-                """)
-            access.canReadStatus = rights.bool(0, 0) == true
-            if rights.bool(0, 1) != true { access.cannotWriteStatusBecause = "the database role cannot write barfill.backfill_status" }
-        } else {
+        access.canReadStatus = rows.bool(0, 1) == true
+        access.canReadLedger = rows.bool(0, 3) == true
+        if rows.bool(0, 0) != true {
             access.cannotWriteStatusBecause = "barfill's tables do not exist yet (run `barfill migrate`)"
-        }
-        if hasLedger {
-            access.canReadLedger = try connection.query("SELECT has_table_privilege('barfill.empty_ranges', 'SELECT')").scalar() == "t"
+        } else if rows.bool(0, 2) != true {
+            access.cannotWriteStatusBecause = "the database role cannot write barfill.backfill_status"
         }
         return access
     }

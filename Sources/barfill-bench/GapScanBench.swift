@@ -111,7 +111,7 @@ enum GapScanBench {
         }
         if explain {
             try connection.query("UPDATE barfill.backfill_status SET verified_through = $1::timestamptz", [Timestamp(until)])
-            try printPlans(db: db, request: ScanRequest(timeframes: [.h1], from: from, until: nextUntil))
+            try printPlans(db: db, request: ScanRequest(timeframes: [.h1], from: from, until: nextUntil), analyze: false)
         }
         print(String(format: "gaps: incremental scan after one new day %.3f s vs full %.3f s = %.1f%% (%@ series verified)",
                      incremental, fullAfter, 100 * incremental / fullAfter, snapshot))
@@ -122,15 +122,16 @@ enum GapScanBench {
     }
 
     /// EXPLAIN ANALYZE of every statement of one scan, through auto_explain (superuser test cluster).
-    private static func printPlans(db: TestDatabase, request: ScanRequest) throws {
+    private static func printPlans(db: TestDatabase, request: ScanRequest, analyze: Bool = true) throws {
         let connection = try PostgresConnection(url: db.url)
         try connection.execute(script: """
             LOAD 'auto_explain';
-            SET auto_explain.log_min_duration = 0; SET auto_explain.log_analyze = on;
-            SET auto_explain.log_buffers = on; SET auto_explain.log_level = notice;
+            SET auto_explain.log_min_duration = 0; SET auto_explain.log_analyze = \(analyze ? "on" : "off");
+            SET auto_explain.log_buffers = \(analyze ? "on" : "off"); SET auto_explain.log_level = notice;
             """)
         connection.onNotice = { print("explain: \($0)", terminator: "") }
-        _ = try GapScanner(connection: connection).scan(request)
+        let (_, seconds) = try measureSync { try GapScanner(connection: connection).scan(request) }
+        print(String(format: "explain: whole scan %.3f s", seconds))
     }
 
     private static func best(of runs: Int, _ body: () throws -> Void) throws -> Double {
