@@ -111,7 +111,7 @@ public struct GapScanner {
             }
             let access = try barfillAccess()
             let statuses = (!request.full && access.canReadStatus)
-                ? try store.statuses(symbolIds: Array(Set(targets.map(\.symbolId)))) : [:]
+                ? try store.statuses(timeframes: Array(Set(targets.map(\.timeframe)))) : [:]
             for index in targets.indices {
                 plan(&targets[index], request: request, grid: grids[targets[index].timeframe]!,
                      status: statuses[SeriesKey(symbolId: targets[index].symbolId, timeframe: targets[index].timeframe)])
