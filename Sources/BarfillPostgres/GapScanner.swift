@@ -244,11 +244,14 @@ public struct GapScanner {
         return targets
     }
 
-    /// Sets a series' window: the request's, or from shortly before its verified point.
+    /// Sets a series' window: the request's, or from shortly before its verified point when that
+    /// point was found under the same grid, from at or before `--from`, and lies inside the window
+    /// (a look back at history, ending before the verified point, is scanned whole).
     private func plan(_ target: inout Target, request: ScanRequest, grid: Grid, status: SeriesStatus?) {
         target.from = request.from
         if let status, let verifiedFrom = status.verifiedFrom, let through = status.verifiedThrough,
-           status.grid == request.options.description, verifiedFrom <= request.from, through > request.from {
+           status.grid == request.options.description, verifiedFrom <= request.from,
+           through > request.from, through <= request.until {
             let resume = max(request.from, lookbackStart(before: through, sessions: request.lookbackSessions))
             if resume > request.from {
                 target.from = resume

@@ -79,9 +79,8 @@ enum GapScanBench {
         // Incremental: fill the holes as apply would, verify once, add a day, rescan.
         let store = try BarStore(connection: connection)
         let full = try GapScanner(connection: connection).scan(request)
-        for (row, series) in full.series.enumerated() {
+        for series in full.series {
             let bars = series.gaps.flatMap { $0.firstOrdinal...$0.lastOrdinal }.map { fixtureBar(at: grid.slot(at: $0).start) }
-            _ = row
             try store.upsert(bars: bars, ticker: series.ticker, timeframe: .h1, provider: .massive)
         }
         let verified = try GapScanner(connection: connection).scan(request)
