@@ -5,5 +5,8 @@ struct Barfill: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "barfill",
         abstract: "Keep a PostgreSQL table of OHLC bars complete.",
-        subcommands: [CalendarCommand.self, PlanCommand.self, Fetch.self, SimulateProvider.self, Migrate.self])
+        subcommands: [
+            Gaps.self, Apply.self, Status.self, PlanCommand.self, Migrate.self,
+            Fetch.self, SimulateProvider.self, CalendarCommand.self,
+        ])
 }

@@ -1,0 +1,62 @@
+import BarfillCore
+import BarfillHTTP
+import Foundation
+import Synchronization
+
+/// How one `apply` run behaves.
+public struct ApplyOptions: Sendable {
+    /// Chunks worked on at once; every worker shares the providers' rate limiters.
+    public var concurrency = 1
+    /// Update rows whose values differ from the provider's (default: only insert missing bars).
+    public var overwrite = false
+    /// A stale plan (series fingerprints no longer matching) is an error instead of a warning.
+    public var strict = false
+    /// Stop starting chunks once this many requests were made (the limiters stop mid-chunk too).
+    public var maxRequests: Int?
+    /// Wall-clock Unix seconds after which no chunk is started.
+    public var deadline: Double?
+    /// Slots that ended less than this long before the fetch are never recorded as confirmed empty:
+    /// a provider may not have published the latest bars yet, and a ledger entry is forever.
+    public var emptyGraceSeconds: Int64 = 86_400
+
+    public init(concurrency: Int = 1, overwrite: Bool = false, strict: Bool = false, maxRequests: Int? = nil,
+                deadline: Double? = nil, emptyGraceSeconds: Int64 = 86_400) {
+        self.concurrency = concurrency
+        self.overwrite = overwrite
+        self.strict = strict
+        self.maxRequests = maxRequests
+        self.deadline = deadline
+        self.emptyGraceSeconds = emptyGraceSeconds
+    }
+}
+
+/// Asks a running apply to stop after the chunks in flight (SIGINT, SIGTERM). Safe from any thread.
+public final class ApplyControl: Sendable {
+    private let requested = Mutex<ApplyStop?>(nil)
+
+    public init() {}
+
+    public func requestStop(_ reason: ApplyStop = .signal) {
+        requested.withLock { if $0 == nil { $0 = reason } }
+    }
+
+    public var stopRequested: ApplyStop? { requested.withLock { $0 } }
+}
+
+/// Where a run's workers get their connections: one database connection and one provider client
+/// (with its own HTTP handle) per worker, the rate limiters shared by all.
+public struct ApplyConnections: Sendable {
+    /// The PostgreSQL URL (nil: libpq's environment).
+    public var databaseURL: String?
+    /// The shared limiter of each provider the plan uses.
+    public var limiters: [ProviderName: RateLimiter]
+    /// Makes a provider client for one worker.
+    public var makeProvider: @Sendable (ProviderName, RateLimiter) throws -> any BarProvider
+
+    public init(databaseURL: String?, limiters: [ProviderName: RateLimiter],
+                makeProvider: @escaping @Sendable (ProviderName, RateLimiter) throws -> any BarProvider) {
+        self.databaseURL = databaseURL
+        self.limiters = limiters
+        self.makeProvider = makeProvider
+    }
+}

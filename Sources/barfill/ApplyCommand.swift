@@ -1,0 +1,233 @@
+import ArgumentParser
+import BarfillApply
+import BarfillCore
+import BarfillHTTP
+import BarfillSQLite
+import Dispatch
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct Apply: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Fill the missing bars a plan lists, resumably.",
+        discussion: """
+            Runs each chunk of PLAN in order: re-checks what is still missing, fetches it from the \
+            provider under its rate limit, and upserts it in one transaction, recording progress in \
+            a SQLite checkpoint so a stopped run resumes where it stopped.
+            Exit codes: 0 every chunk done or skipped; 75 stopped early but resumable (rate limit, \
+            budget, deadline, signal, checkpoint in use); 1 some chunks failed (listed); 65 invalid or \
+            tampered plan or checkpoint; 64 usage.
+            """)
+
+    @Argument(help: "The plan file written by `barfill gaps`.")
+    var plan: String
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Option(help: "The checkpoint file that makes runs resumable.")
+    var checkpoint: String = CheckpointStore.defaultPath
+
+    @Option(help: "Chunks worked on at once (paid tiers); all share each provider's rate limit.")
+    var concurrency: Int = 1
+
+    @Option(help: "Make at most this many provider requests in this run, then stop (exit 75).")
+    var maxRequests: Int?
+
+    @Option(help: "Start no chunk after this long, e.g. 25m or 1h30m (exit 75 when reached).")
+    var deadline: String?
+
+    @Option(help: "Rate limits per provider, e.g. massive=5/min,finnhub=60/min (default: the providers' published limits).")
+    var rate: String?
+
+    @Flag(help: "Update rows whose values differ from the provider's (default: only insert missing bars).")
+    var overwrite = false
+
+    @Flag(help: "Treat a stale plan (the database changed since it was made) as an error.")
+    var strict = false
+
+    @Flag(help: "Print what would run, and touch neither the database nor any provider.")
+    var dryRun = false
+
+    @Option(help: "Write a machine-readable run report (JSON) to this file.")
+    var report: String?
+
+    /// Real seconds per provider second: below 1, rate-limit windows pass faster than the wall
+    /// (tests and demos against the simulated provider run at the same scale).
+    @Option(help: .hidden)
+    var timeScale: Double = 1
+
+    /// Slots that ended less than this many seconds ago are never ledgered as confirmed empty.
+    @Option(help: .hidden)
+    var emptyGrace: Int64 = 86_400
+
+    func validate() throws {
+        guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
+        if let maxRequests, maxRequests < 1 { throw ValidationError("--max-requests must be at least 1") }
+        if let deadline, DurationText.seconds(deadline) == nil {
+            throw ValidationError("--deadline \(deadline) is not a duration like 25m, 1h30m or 90s")
+        }
+        guard timeScale > 0 else { throw ValidationError("--time-scale must be positive") }
+        _ = try rateLimits()
+    }
+
+    func run() async throws {
+        try await reportingErrors("apply") { try await apply() }
+    }
+
+    private func apply() async throws {
+        let plan = try loadPlan(plan)
+        let store = try CheckpointStore(path: checkpoint)
+        let github = GitHubActions()
+        let deadlineSeconds = deadline.flatMap(DurationText.seconds)
+        let wallDeadline = deadlineSeconds.map { Date().timeIntervalSince1970 + Double($0) }
+        let options = ApplyOptions(concurrency: concurrency, overwrite: overwrite, strict: strict,
+                                   maxRequests: maxRequests, deadline: wallDeadline, emptyGraceSeconds: emptyGrace)
+
+        let providers = Set(plan.chunks.map(\.provider))
+        let clock = ProviderClock(timeScale: timeScale)
+        let rates = try rateLimits()
+        var limiters: [ProviderName: RateLimiter] = [:]
+        var settings: [ProviderName: ProviderSettings] = [:]
+        if !dryRun {
+            for provider in providers.sorted() {
+                let found = try ProviderSettings.fromEnvironment(provider)
+                settings[provider] = found
+                // The deadline in the limiter's nominal time, so a long wait for the window is not started.
+                let nominalDeadline = deadlineSeconds.map { clock.now() + Double($0) / timeScale }
+                limiters[provider] = RateLimiter(provider: provider, key: found.key, limits: rates[provider],
+                                                 budget: RequestBudget(maxRequests: maxRequests, deadline: nominalDeadline),
+                                                 clock: clock)
+            }
+        }
+        let frozenSettings = settings
+        let connections = ApplyConnections(databaseURL: database.resolvedURL, limiters: limiters) { provider, limiter in
+            guard let settings = frozenSettings[provider] else { preconditionFailure("settings read for every provider") }
+            switch provider {
+            case .massive: return try MassiveClient(settings: settings, limiter: limiter)
+            case .finnhub: return try FinnhubClient(settings: settings, limiter: limiter)
+            }
+        }
+
+        // The ETA follows the slowest provider's sustained rate.
+        var slowest = Double.infinity
+        for provider in providers {
+            for limit in rates[provider] ?? RateLimit.defaults(for: provider) {
+                slowest = min(slowest, Double(limit.requests) / limit.window * 60)
+            }
+        }
+        if !slowest.isFinite { slowest = 60 }
+        let progress = ProgressOutput(requestsPerMinute: slowest / timeScale)
+        let control = ApplyControl()
+        let runner = try ApplyRunner(plan: plan, planPath: self.plan, checkpoint: store, connections: connections,
+                                     options: options, control: control) { event in
+            progress.handle(event)
+            if case let .warning(text) = event { github.warning(text, title: "barfill apply") }
+        }
+
+        if dryRun {
+            let report = try await runner.dryRun()
+            printDryRun(report, plan: plan)
+            try writeReport(report)
+            return
+        }
+
+        let signals = SignalStop(control: control)
+        let report = try await runner.run()
+        withExtendedLifetime(signals) {}
+        progress.finish()
+
+        printSummary(report)
+        for chunk in report.failed {
+            github.error("chunk \(chunk.id) \(chunk.symbol) \(chunk.timeframe.rawValue) \(UTC.format(chunk.from)) … \(UTC.format(chunk.to)) failed: \(chunk.message ?? "")",
+                         title: "barfill apply")
+        }
+        if case let .stopped(stop) = report.outcome {
+            github.warning("apply stopped early, resumable: \(stop)", title: "barfill apply")
+        }
+        github.appendSummary(ApplySummaryMarkdown.render(report))
+        try writeReport(report)
+        let code = ExitCodes.code(for: report.outcome)
+        if code != ExitCodes.success { throw ExitCode(code) }
+    }
+
+    private func loadPlan(_ path: String) throws -> Plan {
+        let bytes: Data
+        do {
+            bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw ApplyError.unreadablePlan(path: path, reason: (error as NSError).localizedDescription)
+        }
+        return try Plan(decoding: bytes)
+    }
+
+    /// `--rate massive=5/min,finnhub=60/min` as limits per provider.
+    private func rateLimits() throws -> [ProviderName: [RateLimit]] {
+        guard let rate else { return [:] }
+        var limits: [ProviderName: [RateLimit]] = [:]
+        for part in rate.split(separator: ",") {
+            let pair = part.split(separator: "=", maxSplits: 1)
+            guard pair.count == 2, let provider = ProviderName(rawValue: String(pair[0])),
+                  let limit = RateLimit(parsing: pair[1]) else {
+                throw ValidationError("--rate \(part) is not PROVIDER=N/UNIT, e.g. massive=5/min")
+            }
+            limits[provider, default: []].append(limit)
+        }
+        return limits
+    }
+
+    private func writeReport(_ report: ApplyReport) throws {
+        guard let path = self.report else { return }
+        do {
+            try Data(report.json().utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            throw ApplyError.cannotWrite(path: path, reason: (error as NSError).localizedDescription)
+        }
+    }
+
+    private func printSummary(_ report: ApplyReport) {
+        let t = report.totals
+        var text = "apply: \(ApplySummaryMarkdown.headline(report.outcome)) — \(report.chunks.count) chunk(s) this run, \(report.alreadyFinished) finished before; "
+        text += "\(t.requests) requests, \(t.fetched) bars fetched, \(t.inserted) inserted, \(t.updated) updated, \(t.unchanged) unchanged, \(t.rejected) rejected, \(t.offGrid) off-grid, \(t.confirmedEmpty) confirmed empty\n"
+        for chunk in report.failed {
+            text += "  failed: \(chunk.id) \(chunk.symbol) \(chunk.timeframe.rawValue) \(UTC.format(chunk.from)) … \(UTC.format(chunk.to)): \(chunk.message ?? "")\n"
+        }
+        if case .stopped = report.outcome {
+            text += "apply: run the same command again to resume\n"
+        }
+        StandardError.write(text)
+    }
+
+    private func printDryRun(_ report: ApplyReport, plan: Plan) {
+        var text = "apply --dry-run: \(report.planChunks) chunks, \(report.alreadyFinished) already finished\n"
+        for chunk in report.chunks {
+            let mark = chunk.status.isFinished ? chunk.status.rawValue : "would run"
+            text += "  \(chunk.id) \(chunk.symbol) \(chunk.timeframe.rawValue) \(chunk.provider.rawValue) \(UTC.format(chunk.from)) … \(UTC.format(chunk.to)) \(chunk.missingBars) missing, \(chunk.counts.requests) request(s): \(mark)\n"
+        }
+        print(text, terminator: "")
+    }
+}
+
+/// SIGINT/SIGTERM ask the run to stop after the chunks in flight; a second signal exits at once
+/// (the checkpoint and the database are consistent at every instant, so that is safe too).
+final class SignalStop {
+    private let sources: [any DispatchSourceSignal]
+
+    init(control: ApplyControl) {
+        sources = [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                if control.stopRequested != nil { exit(number == SIGINT ? 130 : 143) }
+                StandardError.write("\napply: signal received; finishing the chunk in flight, then stopping (send again to stop now)\n")
+                control.requestStop(.signal)
+            }
+            source.resume()
+            return source
+        }
+    }
+
+    deinit { sources.forEach { $0.cancel() } }
+}

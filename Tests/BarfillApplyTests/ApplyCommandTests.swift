@@ -1,0 +1,180 @@
+import BarfillApply
+import BarfillCore
+import BarfillHTTP
+import BarfillSQLite
+import BarfillTestSupport
+import Foundation
+import Testing
+
+/// `barfill apply` and `barfill status` as a user runs them: the real binary, real files, exit codes.
+@Suite(.serialized, .requiresPostgres)
+struct ApplyCommandTests {
+    static let holes: [Range<Int>] = [3..<4, 10..<14, 24..<30]
+
+    struct Setup {
+        let fixture: ApplyFixture
+        let binary: BarfillBinary
+        let plan: Plan
+        let planPath: String
+        let symbolId: String
+
+        func apply(_ extra: [String] = [], plan path: String? = nil) async throws -> BarfillBinary.Run {
+            try await binary.run(["apply", path ?? planPath, "--checkpoint", fixture.checkpointPath] + extra,
+                                 directory: fixture.directory)
+        }
+
+        func writePlan(_ text: String, name: String) throws -> String {
+            let path = fixture.directory.appendingPathComponent(name).path
+            try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+            return path
+        }
+
+        /// The plan's JSON with `edit` applied to its first chunk.
+        func editedFirstChunk(_ edit: (inout [String: Any]) -> Void) throws -> String {
+            var json = try JSONSerialization.jsonObject(with: Data(plan.encoded())) as! [String: Any]
+            var chunks = json["chunks"] as! [[String: Any]]
+            edit(&chunks[0])
+            json["chunks"] = chunks
+            let data = try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys, .prettyPrinted])
+            return String(decoding: data, as: UTF8.self)
+        }
+
+        func barCount() throws -> Int { try fixture.rowCounts(symbolId, .h1).rows }
+    }
+
+    static func setup(environment extra: [String: String] = [:]) throws -> Setup {
+        let fixture = try ApplyFixture()
+        let id = try fixture.seed("AAPL", .h1, holes: holes)
+        let plan = fixture.plan([("AAPL", .h1, holes)])
+        let planPath = fixture.directory.appendingPathComponent("plan.json").path
+        try Data(plan.encoded()).write(to: URL(fileURLWithPath: planPath))
+        var environment = ["DATABASE_URL": fixture.database.url, "MASSIVE_API_KEY": ApplyFixture.secret,
+                           "MASSIVE_BASE_URL": fixture.simulator.massiveBaseURL]
+        environment.merge(extra) { $1 }
+        return Setup(fixture: fixture, binary: try BarfillBinary(environment: environment), plan: plan,
+                     planPath: planPath, symbolId: id)
+    }
+
+    @Test func appliesAPlanWritesTheReportAndTheJobSummaryAndExitsZero() async throws {
+        let summary = FileManager.default.temporaryDirectory.appendingPathComponent("summary-\(UUID().uuidString).md")
+        defer { try? FileManager.default.removeItem(at: summary) }
+        let setup = try Self.setup(environment: ["GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": summary.path])
+        let before = try setup.barCount()
+        let reportPath = setup.fixture.directory.appendingPathComponent("run.json").path
+        let run = try await setup.apply(["--report", reportPath])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try setup.barCount() == before + 11)
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: reportPath))) as? [String: Any]
+        #expect(report?["outcome"] as? String == "complete")
+        #expect((report?["totals"] as? [String: Int])?["inserted"] == 11)
+        #expect((report?["chunks"] as? [Any])?.count == 3)
+        let markdown = try String(contentsOf: summary, encoding: .utf8)
+        #expect(markdown.contains("### barfill apply: complete"))
+        #expect(!run.stderr.contains(ApplyFixture.secret))
+
+        // Again: every chunk already done, no request, exit 0.
+        let requests = setup.fixture.requests().count
+        let again = try await setup.apply()
+        #expect(again.status == 0)
+        #expect(setup.fixture.requests().count == requests)
+
+        // status shows the series with its checkpoint progress.
+        let status = try await setup.binary.run(["status", "--symbols", "AAPL", "--timeframes", "h1",
+                                                 "--checkpoint", setup.fixture.checkpointPath],
+                                                directory: setup.fixture.directory)
+        #expect(status.status == 0, "\(status.stderr)")
+        #expect(status.stdout.contains("AAPL"))
+        #expect(status.stdout.contains("\(before + 11)"))
+        #expect(status.stdout.contains("3/3 chunks"))
+    }
+
+    @Test func dryRunListsTheChunksAndTouchesNothing() async throws {
+        let setup = try Self.setup()
+        let before = try setup.barCount()
+        let run = try await setup.apply(["--dry-run"])
+        #expect(run.status == 0, "\(run.stderr)")
+        for chunk in setup.plan.chunks { #expect(run.stdout.contains(chunk.id)) }
+        #expect(setup.fixture.requests().isEmpty)
+        #expect(try setup.barCount() == before)
+    }
+
+    @Test func aSpentRequestBudgetExits75AndTheNextRunFinishes() async throws {
+        let setup = try Self.setup(environment: ["GITHUB_ACTIONS": "true"])
+        let first = try await setup.apply(["--max-requests", "1"])
+        #expect(first.status == 75, "\(first.stderr)")
+        #expect(first.stdout.contains("::warning"))
+        #expect(first.stderr.contains("resume"))
+        let second = try await setup.apply()
+        #expect(second.status == 0, "\(second.stderr)")
+        let counts = try setup.fixture.rowCounts(setup.symbolId, .h1)
+        #expect(counts.rows == ApplyFixture.ordinals(.h1).count)
+        #expect(counts.rows == counts.distinct)
+    }
+
+    @Test(arguments: [
+        ("truncated", "not valid json"),
+        ("unknown version", "version"),
+        ("bad timeframe", "timeframe"),
+        ("bad ticker", "ticker"),
+        ("id mismatch", "changed"),
+    ])
+    func invalidPlansExit65BeforeAnythingRuns(_ kind: String, _ expected: String) async throws {
+        let setup = try Self.setup()
+        let before = try setup.barCount()
+        let text: String
+        switch kind {
+        case "truncated":
+            let full = setup.plan.text
+            text = String(full.prefix(full.count / 2))
+        case "unknown version":
+            text = setup.plan.text.replacingOccurrences(of: "\"version\": 1,", with: "\"version\": 2,")
+        case "bad timeframe":
+            text = try setup.editedFirstChunk { $0["timeframe"] = "h2" }
+        case "bad ticker":
+            text = try setup.editedFirstChunk { $0["symbol"] = "AAPL/../../etc" }
+        default:
+            text = try setup.editedFirstChunk { $0["requests"] = 2 }
+        }
+        let path = try setup.writePlan(text, name: "bad.json")
+        let run = try await setup.apply(plan: path)
+        #expect(run.status == 65, "\(kind): \(run.stderr)")
+        #expect(run.stderr.lowercased().contains(expected), "\(kind): \(run.stderr)")
+        #expect(setup.fixture.requests().isEmpty)
+        #expect(try setup.barCount() == before)
+    }
+
+    @Test func aCorruptedCheckpointExits65AndSaysWhatToDo() async throws {
+        let setup = try Self.setup()
+        try Data(repeating: 0x5A, count: 10_000).write(to: URL(fileURLWithPath: setup.fixture.checkpointPath))
+        let before = try setup.barCount()
+        let run = try await setup.apply()
+        #expect(run.status == 65)
+        #expect(run.stderr.contains("damaged"))
+        #expect(run.stderr.contains("move it aside"))
+        #expect(setup.fixture.requests().isEmpty)
+        #expect(try setup.barCount() == before)
+    }
+
+    @Test func aCheckpointInUseExits75() async throws {
+        let setup = try Self.setup()
+        let holder = try CheckpointStore(path: setup.fixture.checkpointPath)
+        let run = try await setup.apply()
+        #expect(run.status == 75)
+        #expect(run.stderr.contains("in use by another barfill apply"))
+        withExtendedLifetime(holder) {}
+    }
+
+    @Test func usageErrorsExit64() async throws {
+        let setup = try Self.setup()
+        #expect(try await setup.apply(["--concurrency", "0"]).status == 64)
+        #expect(try await setup.apply(["--deadline", "soon"]).status == 64)
+        #expect(try await setup.apply(["--rate", "massive=fast"]).status == 64)
+    }
+
+    @Test func aMissingKeyIsAClearFailure() async throws {
+        let setup = try Self.setup(environment: ["MASSIVE_API_KEY": ""])
+        let run = try await setup.apply()
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("MASSIVE_API_KEY"))
+    }
+}

@@ -1,0 +1,198 @@
+import BarfillApply
+import BarfillCore
+import BarfillHTTP
+import BarfillPostgres
+import BarfillSQLite
+import BarfillTestSupport
+import Foundation
+import Testing
+
+@Suite(.serialized, .requiresPostgres)
+struct ApplyRunnerTests {
+    /// A single slot, a run across an overnight, a whole session and the Good Friday weekend (h1: 6 slots a day).
+    static let h1Holes: [Range<Int>] = [3..<4, 10..<14, 24..<30, 114..<120]
+
+    @Test func fillsEveryHoleWithoutDuplicatesAndAReRunIsANoOp() async throws {
+        let fixture = try ApplyFixture()
+        let id = try fixture.seed("AAPL", .h1, holes: Self.h1Holes)
+        let plan = fixture.plan([("AAPL", .h1, Self.h1Holes)])
+        let expected = ApplyFixture.ordinals(.h1).map { ApplyFixture.grid(.h1).slot(at: $0).start }
+
+        let report = try await fixture.apply(plan)
+        #expect(report.outcome == .complete)
+        #expect(report.chunks.map(\.status) == [.done, .done, .done, .done])
+        #expect(report.totals.inserted == Self.h1Holes.reduce(0) { $0 + $1.count })
+        #expect(try fixture.database.barTimes(symbolId: id, timeframe: .h1) == expected)
+        let counts = try fixture.rowCounts(id, .h1)
+        #expect(counts.rows == counts.distinct)
+        // Massive answers extended hours too: counted as off-grid, never stored.
+        #expect(report.totals.offGrid > 0)
+        let requests = fixture.requests().count
+        #expect(requests == plan.chunks.count)
+
+        // Same plan, same checkpoint: nothing to do, nothing asked.
+        let again = try await fixture.apply(plan)
+        #expect(again.outcome == .complete)
+        #expect(again.alreadyFinished == plan.chunks.count)
+        #expect(again.chunks.isEmpty)
+        #expect(fixture.requests().count == requests)
+
+        // A fresh checkpoint: every chunk's precheck finds it filled, still without a request.
+        try FileManager.default.removeItem(atPath: fixture.checkpointPath)
+        let fresh = try await fixture.apply(plan)
+        #expect(fresh.outcome == .complete)
+        #expect(fresh.chunks.map(\.status) == [.skipped, .skipped, .skipped, .skipped])
+        #expect(fixture.requests().count == requests)
+        #expect(try fixture.database.barTimes(symbolId: id, timeframe: .h1) == expected)
+    }
+
+    @Test func slotsTheProviderAnswersEmptyGoToTheLedgerAndAreNotFetchedAgain() async throws {
+        let fixture = try ApplyFixture(simulator: SimulatedProvider.Configuration(illiquidTickers: ["QUIET"]))
+        let holes: [Range<Int>] = [20..<60]
+        let id = try fixture.seed("QUIET", .h1, holes: holes, illiquid: true)
+        let plan = fixture.plan([("QUIET", .h1, holes)])
+        let report = try await fixture.apply(plan)
+        #expect(report.outcome == .complete)
+        let chunk = try #require(report.chunks.first)
+        #expect(chunk.counts.confirmedEmpty > 0)
+        #expect(chunk.counts.inserted + chunk.counts.confirmedEmpty == 40)
+        let ledger = try BarStore(connection: fixture.database.connection).emptyRanges(symbolId: id, timeframe: .h1)
+        let grid = ApplyFixture.grid(.h1)
+        let ledgered = ApplyFixture.ordinals(.h1).filter { ordinal in
+            let start = grid.slot(at: ordinal).start
+            return ledger.contains { $0.from <= start && start < $0.to }
+        }
+        #expect(ledgered.count == chunk.counts.confirmedEmpty)
+
+        try FileManager.default.removeItem(atPath: fixture.checkpointPath)
+        let before = fixture.requests().count
+        let again = try await fixture.apply(plan)
+        #expect(again.chunks.map(\.status) == [.skipped])
+        #expect(fixture.requests().count == before)
+    }
+
+    @Test func overwriteUpdatesOnlyRowsThatDiffer() async throws {
+        let fixture = try ApplyFixture()
+        let id = try fixture.seed("MSFT", .d1, holes: [5..<8])
+        try fixture.database.connection.query("""
+            UPDATE ohlc_bars SET close = close + 1 WHERE symbol_id = $1::uuid
+              AND ts = (SELECT min(ts) FROM ohlc_bars WHERE symbol_id = $1::uuid AND ts > $2::timestamptz)
+            """, [id, Timestamp(ApplyFixture.grid(.d1).slot(at: ApplyFixture.ordinals(.d1).lowerBound + 8).start - 1)])
+        // A chunk window wider than its hole re-fetches present bars (the planner merges nearby gaps).
+        var plan = fixture.plan([("MSFT", .d1, [5..<8])])
+        let grid = ApplyFixture.grid(.d1)
+        let first = ApplyFixture.ordinals(.d1).lowerBound
+        let gap = plan.chunks[0].gaps[0]
+        plan = Plan(createdAt: plan.createdAt, calendar: plan.calendar, window: plan.window, source: plan.source,
+                    series: plan.series,
+                    chunks: [Plan.Chunk(symbol: Ticker("MSFT")!, timeframe: .d1, provider: .massive,
+                                        from: grid.slot(at: first + 5).start, to: grid.slot(at: first + 10).end,
+                                        requests: 1, gaps: [gap])])
+        let report = try await fixture.apply(plan, options: ApplyOptions(overwrite: true))
+        #expect(report.outcome == .complete)
+        #expect(report.totals.inserted == 3)
+        #expect(report.totals.updated == 1)
+        #expect(report.totals.unchanged == 2)
+        let counts = try fixture.rowCounts(id, .d1)
+        #expect(counts.rows == counts.distinct)
+    }
+
+    @Test func chunksDeletedFromAReviewedPlanLeaveTheRestToApply() async throws {
+        let fixture = try ApplyFixture()
+        let id = try fixture.seed("IBM", .h1, holes: Self.h1Holes)
+        let full = fixture.plan([("IBM", .h1, Self.h1Holes)])
+        // Round trip through the file format, with the second chunk deleted by a reviewer.
+        var json = try #require(try JSONSerialization.jsonObject(with: Data(full.encoded())) as? [String: Any])
+        var chunks = try #require(json["chunks"] as? [[String: Any]])
+        let deleted = chunks.remove(at: 1)
+        json["chunks"] = chunks
+        let edited = try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys, .prettyPrinted])
+        let plan = try Plan(decoding: Array(edited))
+        #expect(plan.chunks.count == 3)
+
+        let report = try await fixture.apply(plan)
+        #expect(report.outcome == .complete)
+        #expect(report.chunks.count == 3)
+        let times = Set(try fixture.database.barTimes(symbolId: id, timeframe: .h1))
+        let grid = ApplyFixture.grid(.h1)
+        let all = ApplyFixture.ordinals(.h1)
+        let stillMissing = all.filter { !times.contains(grid.slot(at: $0).start) }
+        #expect(stillMissing.map { $0 - all.lowerBound } == Array(Self.h1Holes[1]))
+        #expect(deleted["id"] as? String == full.chunks[1].id)
+    }
+
+    @Test func anUnknownSymbolFailsItsChunkAndTheRestStillApply() async throws {
+        let fixture = try ApplyFixture()
+        try fixture.seed("AAPL", .d1, holes: [2..<4])
+        let plan = fixture.plan([("AAPL", .d1, [2..<4]), ("NOPE", .d1, [2..<4])])
+        let report = try await fixture.apply(plan)
+        #expect(report.outcome == .failed(chunks: 1))
+        let failed = try #require(report.failed.first)
+        #expect(failed.symbol == "NOPE")
+        #expect(failed.message?.contains("not in the symbols table") == true)
+        #expect(report.chunks.first { $0.symbol == "AAPL" }?.status == .done)
+    }
+
+    @Test func aStopRequestFinishesTheChunkInFlightAndTheNextRunResumes() async throws {
+        let fixture = try ApplyFixture()
+        let id = try fixture.seed("AAPL", .h1, holes: Self.h1Holes)
+        let plan = fixture.plan([("AAPL", .h1, Self.h1Holes)])
+        let control = ApplyControl()
+        control.requestStop()
+        let stopped = try await fixture.apply(plan, control: control)
+        #expect(stopped.outcome == .stopped(.signal))
+        #expect(stopped.chunks.isEmpty)
+        let resumed = try await fixture.apply(plan)
+        #expect(resumed.outcome == .complete)
+        #expect(try fixture.database.barTimes(symbolId: id, timeframe: .h1).count == ApplyFixture.ordinals(.h1).count)
+    }
+
+    @Test func concurrentWorkersShareTheLimiterAndFillEverything() async throws {
+        let fixture = try ApplyFixture()
+        var ids: [String: String] = [:]
+        for ticker in ["AAA", "BBB", "CCC"] { ids[ticker] = try fixture.seed(ticker, .h1, holes: Self.h1Holes) }
+        let plan = fixture.plan(["AAA", "BBB", "CCC"].map { ($0, Timeframe.h1, Self.h1Holes) })
+        let report = try await fixture.apply(plan, options: ApplyOptions(concurrency: 3))
+        #expect(report.outcome == .complete)
+        #expect(report.chunks.count == 12)
+        #expect(fixture.requests().count == 12)
+        for id in ids.values {
+            let counts = try fixture.rowCounts(id, .h1)
+            #expect(counts.rows == ApplyFixture.ordinals(.h1).count)
+            #expect(counts.rows == counts.distinct)
+        }
+    }
+
+    @Test func losingTheDatabaseMidChunkWritesNothingOfItAndTheNextRunCompletes() async throws {
+        let fixture = try ApplyFixture(simulator: SimulatedProvider.Configuration(
+            faultRules: [SimulatedProvider.FaultRule(every: 1, fault: .slow(1.5))]))
+        let id = try fixture.seed("AAPL", .h1, holes: [10..<14])
+        let plan = fixture.plan([("AAPL", .h1, [10..<14])])
+        let before = try fixture.database.barTimes(symbolId: id, timeframe: .h1)
+        async let run = fixture.apply(plan)
+        // While the fetch is in flight (the simulator answers after 1.5 s; the precheck is long done),
+        // cut the worker's connection.
+        let admin = try fixture.database.connect()
+        let fixturePID = try fixture.database.connection.query("SELECT pg_backend_pid()").int(0, 0)!
+        try await Task.sleep(nanoseconds: 600_000_000)
+        var killed = 0
+        for _ in 0..<40 where killed == 0 {
+            killed = try admin.query("""
+                SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+                WHERE datname = $1 AND pid <> pg_backend_pid() AND pid <> $2::int AND backend_type = 'client backend'
+                """, [fixture.database.name, fixturePID]).int(0, 0) ?? 0
+            if killed == 0 { try await Task.sleep(nanoseconds: 20_000_000) }
+        }
+        #expect(killed >= 1)
+        let report = try await run
+        #expect(report.outcome == .failed(chunks: 1))
+        let chunk = try #require(report.chunks.first)
+        #expect(chunk.status == .pending)
+        #expect(chunk.message?.contains("connection") == true)
+        #expect(try fixture.database.barTimes(symbolId: id, timeframe: .h1) == before)
+
+        let fixed = try await fixture.apply(plan)
+        #expect(fixed.outcome == .complete)
+        #expect(try fixture.database.barTimes(symbolId: id, timeframe: .h1).count == before.count + 4)
+    }
+}
