@@ -120,7 +120,7 @@ public struct GapScanner {
             targets.sort { ($0.timeframe, $0.from, $0.ticker) < ($1.timeframe, $1.from, $1.ticker) }
             try send(targets, grids: grids)
 
-            var walks = Array(repeating: Walk(), count: targets.count)
+            var answers = Array(repeating: SeriesAnswer(), count: targets.count)
             // Hashing one series' bars must not spill to disk; local to this transaction, so a
             // pooler's next client does not inherit it. Compiling the statement (JIT) costs
             // more than the little per-row work it would save.
@@ -148,9 +148,9 @@ public struct GapScanner {
                     let series = try rows.int(row, 0)!
                     let count = try rows.int(row, 3) ?? 0
                     if let first = try rows.int(row, 1), let last = try rows.int(row, 2) {
-                        walks[series].missing.append(first...last)
+                        answers[series].missing.append(first...last)
                     } else {
-                        walks[series].offGrid += count
+                        answers[series].offGrid += count
                     }
                 }
                 start = end
@@ -161,8 +161,8 @@ public struct GapScanner {
             var verified: [(series: Int, from: Int64, through: Int64, result: String)] = []
             for (index, target) in targets.enumerated() {
                 let grid = grids[target.timeframe]!
-                let gaps = subtract(ledger[index] ?? [], from: walks[index].gaps(expected: target.expected, incremental: target.incremental, grid: grid), grid: grid)
-                let scan = seriesScan(target, walk: walks[index], gaps: gaps, grid: grid, request: request)
+                let gaps = subtract(ledger[index] ?? [], from: answers[index].gaps(expected: target.expected, incremental: target.incremental, grid: grid), grid: grid)
+                let scan = seriesScan(target, answer: answers[index], gaps: gaps, grid: grid, request: request)
                 scans.append(scan)
                 let through = gaps.first.map(\.from) ?? target.barsUntil
                 verified.append((index, target.incremental ? target.verifiedFrom : request.from, through,
@@ -379,14 +379,14 @@ public struct GapScanner {
         return result
     }
 
-    private func seriesScan(_ target: Target, walk: Walk, gaps: [Gap], grid: Grid, request: ScanRequest) -> SeriesScan {
-        let present = walk.present(expected: target.expected)
+    private func seriesScan(_ target: Target, answer: SeriesAnswer, gaps: [Gap], grid: Grid, request: ScanRequest) -> SeriesScan {
+        let present = answer.present(expected: target.expected)
         var canonical = "barfill.series/1|\(target.ticker)|\(target.timeframe.rawValue)|\(request.options.description)"
-        canonical += "|\(target.from)|\(request.until)|\(target.expected.count)|\(present)|\(walk.offGrid)|"
+        canonical += "|\(target.from)|\(request.until)|\(target.expected.count)|\(present)|\(answer.offGrid)|"
         canonical += gaps.map { "\($0.firstOrdinal)-\($0.lastOrdinal)" }.joined(separator: ",")
         return SeriesScan(ticker: target.ticker, timeframe: target.timeframe, provider: target.provider,
                           from: target.from, until: request.until, expected: target.expected.count,
-                          present: present, offGrid: walk.offGrid, gaps: gaps, fingerprint: SHA256.hex(canonical))
+                          present: present, offGrid: answer.offGrid, gaps: gaps, fingerprint: SHA256.hex(canonical))
     }
 }
 
@@ -395,7 +395,7 @@ func makeGap(_ first: Int, _ last: Int, _ kind: GapKind, _ grid: Grid) -> Gap {
 }
 
 /// One series' answer from the scan: runs of missing expected slots and the off-grid bar count.
-struct Walk {
+struct SeriesAnswer {
     /// Maximal runs of consecutive missing ordinals.
     var missing: [ClosedRange<Int>] = []
     var offGrid = 0
