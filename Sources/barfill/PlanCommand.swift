@@ -10,7 +10,7 @@ struct PlanCommand: ParsableCommand {
         subcommands: [Show.self])
 
     /// `barfill plan show PLAN`: validate a plan and summarise it.
-    struct Show: ParsableCommand {
+    struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Validate a plan file and summarise it.",
             discussion: "An invalid or edited plan is refused with the reason (exit 65).")
@@ -28,7 +28,11 @@ struct PlanCommand: ParsableCommand {
         @Option(help: "Rows in the per-series table of the markdown summary.")
         var maxSeries: Int = 25
 
-        func run() throws {
+        func run() async throws {
+            try await reportingErrors("plan show") { try show() }
+        }
+
+        private func show() throws {
             let bytes: Data
             do {
                 bytes = try Data(contentsOf: URL(fileURLWithPath: plan))
