@@ -19,7 +19,8 @@ struct ApplyCommandTests {
         let symbolId: String
 
         func apply(_ extra: [String] = [], plan path: String? = nil) async throws -> BarfillBinary.Run {
-            try await binary.run(["apply", path ?? planPath, "--checkpoint", fixture.checkpointPath] + extra,
+            try await binary.run(["apply", path ?? planPath, "--checkpoint", fixture.checkpointPath,
+                                  "--rate", "massive=6000/min"] + extra,
                                  directory: fixture.directory)
         }
 
