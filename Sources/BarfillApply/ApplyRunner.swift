@@ -20,6 +20,7 @@ public final class ApplyRunner: Sendable {
     private let control: ApplyControl
     private let onEvent: @Sendable (ApplyEvent) -> Void
     private let grids: [Timeframe: Grid]
+    private let gridOptions: GridOptions
 
     /// Checks that the plan was made with this barfill's calendar and a grid it knows.
     public init(plan: Plan, planPath: String? = nil, checkpoint: CheckpointStore, connections: ApplyConnections,
@@ -47,6 +48,7 @@ public final class ApplyRunner: Sendable {
             grids[timeframe] = Grid(timeframe: timeframe, options: gridOptions, calendar: calendar)
         }
         self.grids = grids
+        self.gridOptions = gridOptions
     }
 
     // MARK: The run
@@ -81,6 +83,10 @@ public final class ApplyRunner: Sendable {
         try await restoreRateLimits()
 
         let state = Shared()
+        // Only before any chunk is finished: once this plan's own fills are in, fingerprints differ by design.
+        if !progress.values.contains(where: { $0.status.isFinished }) {
+            try await checkStaleness(todo, state: state)
+        }
         onEvent(.began(chunks: plan.chunks.count, alreadyFinished: alreadyFinished,
                        requests: todo.reduce(0) { $0 + $1.requests }, missingBars: todo.reduce(0) { $0 + $1.missingBars }))
 
@@ -371,6 +377,29 @@ public final class ApplyRunner: Sendable {
         case .deadlineReached: return .deadline
         case .cancelled: return .signal
         }
+    }
+
+    // MARK: Staleness
+
+    private func checkStaleness(_ todo: [Plan.Chunk], state: Shared) async throws {
+        let wanted = Set(todo.map { SeriesID($0) })
+        guard !wanted.isEmpty else { return }
+        let plan = self.plan
+        let options = self.gridOptions
+        let database = try await Database.connect(url: connections.databaseURL, label: "barfill.apply.staleness")
+        let (stale, notes) = try await database.run { connection in
+            try StalenessCheck.staleSeries(of: plan, among: wanted, options: options, connection: connection)
+        }
+        for note in notes {
+            state.withLock { $0.warnings.append(note) }
+            onEvent(.warning(note))
+        }
+        guard !stale.isEmpty else { return }
+        if self.options.strict { throw ApplyError.stalePlan(series: stale) }
+        let shown = stale.prefix(5).joined(separator: ", ") + (stale.count > 5 ? " and \(stale.count - 5) more" : "")
+        let warning = "stale plan: the database changed since the plan was made for \(shown); each chunk is re-checked before it is fetched"
+        state.withLock { $0.warnings.append(warning) }
+        onEvent(.warning(warning))
     }
 
     // MARK: Rate-limit state
