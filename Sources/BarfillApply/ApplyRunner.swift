@@ -203,6 +203,8 @@ public final class ApplyRunner: Sendable {
         onEvent(.chunkStarted(id: chunk.id, symbol: chunk.symbol.value, timeframe: chunk.timeframe))
 
         var counts = ChunkCounts()
+        var fetchNanoseconds: UInt64 = 0
+        var writeNanoseconds: UInt64 = 0
         func finish(_ status: ChunkStatus, _ message: String?, stop: ApplyStop? = nil, halt: String? = nil,
                     retryAt: Int64? = nil) async throws -> ChunkOutcome {
             let elapsed = Int64((DispatchTime.now().uptimeNanoseconds - clock) / 1_000_000)
@@ -220,10 +222,12 @@ public final class ApplyRunner: Sendable {
                                                   requests: finalCounts.requests, at: now)
                 }
             }
-            let result = ChunkResult(id: chunk.id, symbol: chunk.symbol.value, timeframe: chunk.timeframe,
+            var result = ChunkResult(id: chunk.id, symbol: chunk.symbol.value, timeframe: chunk.timeframe,
                                      provider: chunk.provider, from: chunk.from, to: chunk.to,
                                      missingBars: chunk.missingBars, status: status, counts: finalCounts,
                                      message: message, milliseconds: elapsed)
+            result.fetchMilliseconds = Int64(fetchNanoseconds / 1_000_000)
+            result.writeMilliseconds = Int64(writeNanoseconds / 1_000_000)
             return ChunkOutcome(result: result, stop: stop, halt: halt)
         }
 
@@ -269,9 +273,12 @@ public final class ApplyRunner: Sendable {
 
         // Fetch.
         let fetched: FetchResult
+        let fetchStart = DispatchTime.now().uptimeNanoseconds
         do {
             fetched = try await provider.fetch(ticker: chunk.symbol, timeframe: timeframe, from: chunk.from, to: chunk.to)
+            fetchNanoseconds = DispatchTime.now().uptimeNanoseconds - fetchStart
         } catch {
+            fetchNanoseconds = DispatchTime.now().uptimeNanoseconds - fetchStart
             let transient: Bool
             switch error {
             case let .transport(_, http): transient = http.isTransient
@@ -308,7 +315,9 @@ public final class ApplyRunner: Sendable {
         let providerName = chunk.provider
         let overwrite = options.overwrite
         let written: UpsertCounts
+        let writeStart = DispatchTime.now().uptimeNanoseconds
         do {
+            defer { writeNanoseconds = DispatchTime.now().uptimeNanoseconds - writeStart }
             written = try await database.run { connection in
                 try connection.transaction { connection in
                     let store = try BarStore(connection: connection)

@@ -172,10 +172,10 @@ struct ApplyCommandTests {
         #expect(try await setup.apply(["--rate", "massive=fast"]).status == 64)
     }
 
-    @Test func aMissingKeyIsAClearFailure() async throws {
+    @Test func aMissingKeyIsAUsageErrorThatNamesTheVariable() async throws {
         let setup = try Self.setup(environment: ["MASSIVE_API_KEY": ""])
         let run = try await setup.apply()
-        #expect(run.status == 1)
+        #expect(run.status == 64)
         #expect(run.stderr.contains("MASSIVE_API_KEY"))
     }
 }
