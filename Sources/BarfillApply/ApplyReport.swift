@@ -119,7 +119,11 @@ public struct ApplyReport: Sendable {
     }
 
     public var totals: ChunkCounts { chunks.reduce(ChunkCounts()) { $0 + $1.counts } }
-    public var failed: [ChunkResult] { chunks.filter { $0.status == .failed } }
+    /// Chunks that failed for good, and, when the run failed, those an error left for the next run.
+    public var failed: [ChunkResult] {
+        if case .failed = outcome { return chunks.filter { $0.status == .failed || $0.status == .pending } }
+        return chunks.filter { $0.status == .failed }
+    }
 
     /// The report as canonical JSON (sorted keys), for `--report`.
     public func json() -> String {

@@ -102,12 +102,18 @@ public final class ApplyRunner: Sendable {
         try await saveRateLimits()
 
         let final = state.withLock { $0 }
-        let failed = final.results.filter { $0.status == .failed || ($0.status == .pending && final.stop == nil) }
+        // A chunk that failed for good needs a person, so it outranks a resumable stop; a chunk left
+        // pending by a transient error (5xx after retries, the database gone) counts as failed unless
+        // the run stopped anyway.
+        let permanent = final.results.filter { $0.status == .failed }
+        let unfinished = final.results.filter { $0.status == .pending }
         let outcome: ApplyOutcome
-        if let stop = final.stop, final.halted == nil {
+        if !permanent.isEmpty || final.halted != nil {
+            outcome = .failed(chunks: max(permanent.count + (final.halted != nil ? unfinished.count : 0), 1))
+        } else if let stop = final.stop {
             outcome = .stopped(stop)
-        } else if !failed.isEmpty || final.halted != nil {
-            outcome = .failed(chunks: max(failed.count, 1))
+        } else if !unfinished.isEmpty {
+            outcome = .failed(chunks: unfinished.count)
         } else {
             outcome = .complete
         }

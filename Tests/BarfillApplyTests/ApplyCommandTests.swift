@@ -43,8 +43,9 @@ struct ApplyCommandTests {
         func barCount() throws -> Int { try fixture.rowCounts(symbolId, .h1).rows }
     }
 
-    static func setup(environment extra: [String: String] = [:]) throws -> Setup {
-        let fixture = try ApplyFixture()
+    static func setup(environment extra: [String: String] = [:],
+                      simulator: SimulatedProvider.Configuration = SimulatedProvider.Configuration()) throws -> Setup {
+        let fixture = try ApplyFixture(simulator: simulator)
         let id = try fixture.seed("AAPL", .h1, holes: holes)
         let plan = fixture.plan([("AAPL", .h1, holes)])
         let planPath = fixture.directory.appendingPathComponent("plan.json").path
@@ -110,6 +111,42 @@ struct ApplyCommandTests {
         let counts = try setup.fixture.rowCounts(setup.symbolId, .h1)
         #expect(counts.rows == ApplyFixture.ordinals(.h1).count)
         #expect(counts.rows == counts.distinct)
+    }
+
+    @Test func sigtermFinishesTheChunkInFlightThenExits75() async throws {
+        let setup = try Self.setup(simulator: SimulatedProvider.Configuration(
+            faultRules: [SimulatedProvider.FaultRule(every: 1, fault: .slow(0.8))]))
+        let reportPath = setup.fixture.directory.appendingPathComponent("run.json").path
+        let (process, _, err) = try setup.binary.start(
+            ["apply", setup.planPath, "--checkpoint", setup.fixture.checkpointPath, "--rate", "massive=6000/min",
+             "--report", reportPath], directory: setup.fixture.directory)
+        // The first answer takes 0.8 s: signal while it is on its way.
+        try await Task.sleep(nanoseconds: 400_000_000)
+        #expect(process.isRunning)
+        process.terminate()
+        while process.isRunning { try await Task.sleep(nanoseconds: 10_000_000) }
+        let stderr = (try? String(contentsOf: err, encoding: .utf8)) ?? ""
+        #expect(process.terminationStatus == 75, "\(stderr)")
+        #expect(stderr.contains("signal"))
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: reportPath))) as? [String: Any]
+        #expect(report?["stop"] as? String == "signal")
+        let chunks = report?["chunks"] as? [[String: Any]] ?? []
+        #expect(chunks.count == 1)
+        #expect(chunks.first?["status"] as? String == "done")
+        #expect(setup.fixture.requests().count == 1)
+
+        let resumed = try await setup.apply()
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(setup.fixture.requests().count == 3)
+    }
+
+    @Test func aDeadlineStopsStartingChunksAndExits75() async throws {
+        let setup = try Self.setup(simulator: SimulatedProvider.Configuration(
+            faultRules: [SimulatedProvider.FaultRule(every: 1, fault: .slow(1.2))]))
+        let run = try await setup.apply(["--deadline", "1s"])
+        #expect(run.status == 75, "\(run.stderr)")
+        #expect(run.stderr.contains("deadline"))
+        #expect(setup.fixture.requests().count == 1)
     }
 
     @Test(arguments: [
