@@ -146,6 +146,7 @@ public final class ApplyRunner: Sendable {
     private func work(_ todo: [Plan.Chunk], state: Shared) async throws {
         let database = try await Database.connect(url: connections.databaseURL, label: "barfill.apply.worker")
         var providers: [ProviderName: any BarProvider] = [:]
+        let cache = WorkerCache()
         while true {
             let pick: Plan.Chunk? = state.withLock { s in
                 if s.halted != nil || s.stop != nil { return nil }
@@ -173,7 +174,7 @@ public final class ApplyRunner: Sendable {
                 provider = try connections.makeProvider(chunk.provider, limiter)
                 providers[chunk.provider] = provider
             }
-            let outcome = try await process(chunk, database: database, provider: provider)
+            let outcome = try await process(chunk, database: database, provider: provider, symbols: cache)
             state.withLock { s in
                 s.results.append(outcome.result)
                 s.requests += outcome.result.counts.requests
@@ -182,7 +183,6 @@ public final class ApplyRunner: Sendable {
             }
             onEvent(.chunkFinished(outcome.result))
             if let stop = outcome.stop { onEvent(.stopping(stop)) }
-            try await saveRateLimits()
         }
     }
 
@@ -200,7 +200,14 @@ public final class ApplyRunner: Sendable {
         var present: Set<Int64>
     }
 
-    private func process(_ chunk: Plan.Chunk, database: Database, provider: any BarProvider) async throws -> ChunkOutcome {
+    /// What one worker remembers between chunks: symbol ids by "TICKER timeframe", recorded once the
+    /// timeframe was checked against the database's enum.
+    private final class WorkerCache {
+        var ids: [String: String] = [:]
+    }
+
+    private func process(_ chunk: Plan.Chunk, database: Database, provider: any BarProvider,
+                         symbols: WorkerCache) async throws -> ChunkOutcome {
         let started = Self.now()
         let clock = DispatchTime.now().uptimeNanoseconds
         let checkpoint = self.checkpoint
@@ -216,16 +223,19 @@ public final class ApplyRunner: Sendable {
             let elapsed = Int64((DispatchTime.now().uptimeNanoseconds - clock) / 1_000_000)
             let now = Self.now()
             let finalCounts = counts
+            // The limiters' state goes in with the chunk's mark, so a run killed right after still resumes
+            // knowing which requests are inside the provider's window.
+            let limits = await self.rateLimitStates()
             if status.isFinished {
                 try await offPool {
                     try checkpoint.markFinished(planKey: planKey, chunkID: chunk.id, status: status, counts: finalCounts,
-                                                at: now, durationMilliseconds: elapsed)
+                                                at: now, durationMilliseconds: elapsed, rateLimits: limits)
                 }
             } else {
                 try await offPool {
                     try checkpoint.markUnfinished(planKey: planKey, chunkID: chunk.id, permanent: status == .failed,
                                                   message: message, nextAttemptAt: retryAt,
-                                                  requests: finalCounts.requests, at: now)
+                                                  requests: finalCounts.requests, at: now, rateLimits: limits)
                 }
             }
             var result = ChunkResult(id: chunk.id, symbol: chunk.symbol.value, timeframe: chunk.timeframe,
@@ -249,22 +259,23 @@ public final class ApplyRunner: Sendable {
         }
         let starts = slots.map { grid.slot(at: $0).start }
 
-        // Precheck: what is still missing now.
+        // Precheck: what is still missing now. The symbol's id and the timeframe's support are looked
+        // up once per worker; a chunk costs one statement here.
         let ticker = chunk.symbol.value
         let timeframe = chunk.timeframe
+        let known = symbols.ids["\(ticker) \(timeframe.rawValue)"]
         let precheck: Precheck
         do {
             precheck = try await database.run { connection in
-                let store = try BarStore(connection: connection)
-                try store.checkSupported(timeframe)
-                guard let symbol = try store.symbols(tickers: [ticker])[ticker] else {
-                    return Precheck(symbolId: nil, ledgered: [], present: [])
+                var symbolId = known
+                if symbolId == nil {
+                    let store = try BarStore(connection: connection)
+                    try store.checkSupported(timeframe)
+                    symbolId = try store.symbols(tickers: [ticker])[ticker]?.id
                 }
-                let ranges = try store.emptyRanges(symbolId: symbol.id, timeframe: timeframe)
-                let ledgered = Set(starts.filter { start in ranges.contains { $0.from <= start && start < $0.to } })
-                let present = try PresentSlotsQuery.run(connection, symbolId: symbol.id, timeframe: timeframe,
-                                                        slotStarts: starts.filter { !ledgered.contains($0) })
-                return Precheck(symbolId: symbol.id, ledgered: ledgered, present: present)
+                guard let symbolId else { return Precheck(symbolId: nil, ledgered: [], present: []) }
+                let answer = try PresentSlotsQuery.run(connection, symbolId: symbolId, timeframe: timeframe, slotStarts: starts)
+                return Precheck(symbolId: symbolId, ledgered: answer.ledgered, present: answer.present)
             }
         } catch {
             return try await databaseTrouble(error, finish)
@@ -272,6 +283,7 @@ public final class ApplyRunner: Sendable {
         guard let symbolId = precheck.symbolId else {
             return try await finish(.failed, "symbol \(ticker) is not in the symbols table")
         }
+        symbols.ids["\(ticker) \(timeframe.rawValue)"] = symbolId
         let missing = starts.filter { !precheck.ledgered.contains($0) && !precheck.present.contains($0) }
         if missing.isEmpty {
             return try await finish(.skipped, "already filled")
@@ -430,12 +442,19 @@ public final class ApplyRunner: Sendable {
 
     private func saveRateLimits() async throws {
         let checkpoint = self.checkpoint
-        for (provider, limiter) in connections.limiters {
-            let state = await limiter.state
-            guard let data = try? JSONEncoder().encode(state) else { continue }
-            let now = Self.now()
-            try await offPool { try checkpoint.saveRateLimitState(data, provider: provider.rawValue, at: now) }
+        let now = Self.now()
+        for (provider, data) in await rateLimitStates() {
+            try await offPool { try checkpoint.saveRateLimitState(data, provider: provider, at: now) }
         }
+    }
+
+    /// Each limiter's state, encoded for the checkpoint, by provider name.
+    private func rateLimitStates() async -> [String: Data] {
+        var states: [String: Data] = [:]
+        for (provider, limiter) in connections.limiters {
+            if let data = try? JSONEncoder().encode(await limiter.state) { states[provider.rawValue] = data }
+        }
+        return states
     }
 
     static func now() -> Int64 { Int64(Date().timeIntervalSince1970) }
