@@ -90,6 +90,23 @@ struct ApplyCommandTests {
         #expect(status.stdout.contains("3/3 chunks"))
     }
 
+    @Test func aFailedChunkIsAnnotatedListedInTheSummaryAndExits1() async throws {
+        let summary = FileManager.default.temporaryDirectory.appendingPathComponent("summary-\(UUID().uuidString).md")
+        defer { try? FileManager.default.removeItem(at: summary) }
+        let setup = try Self.setup(environment: ["GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": summary.path])
+        let plan = setup.fixture.plan([("AAPL", .h1, Self.holes), ("GONE", .h1, [1..<2])])
+        let path = try setup.writePlan(plan.text, name: "with-unknown.json")
+        let run = try await setup.apply(plan: path)
+        #expect(run.status == 1, "\(run.stderr)")
+        #expect(run.stdout.contains("::error title=barfill apply::chunk"))
+        #expect(run.stdout.contains("GONE"))
+        #expect(run.stderr.contains("failed: "))
+        let markdown = try String(contentsOf: summary, encoding: .utf8)
+        #expect(markdown.contains("**Failed chunks**"))
+        #expect(markdown.contains("not in the symbols table"))
+        #expect(try setup.barCount() == ApplyFixture.ordinals(.h1).count)
+    }
+
     @Test func dryRunListsTheChunksAndTouchesNothing() async throws {
         let setup = try Self.setup()
         let before = try setup.barCount()
