@@ -122,10 +122,11 @@ final class ApplyFixture: @unchecked Sendable {
     /// Runs `plan` to its end with the fixture's checkpoint, which is closed (and unlocked) on return.
     func apply(_ plan: Plan, options: ApplyOptions = ApplyOptions(),
                limits: [RateLimit] = [RateLimit(requests: 10_000, per: 60)],
-               control: ApplyControl = ApplyControl(), databaseURL: String? = nil) async throws -> ApplyReport {
+               control: ApplyControl = ApplyControl(), databaseURL: String? = nil,
+               maxRateLimited: Int = 3) async throws -> ApplyReport {
         let store = try CheckpointStore(path: checkpointPath)
         let runner = try runner(plan, options: options, limits: limits, checkpoint: store, control: control,
-                                databaseURL: databaseURL)
+                                maxRateLimited: maxRateLimited, databaseURL: databaseURL)
         return try await runner.run()
     }
 
