@@ -137,16 +137,22 @@ struct ApplyCommandTests {
         let (process, _, err) = try setup.binary.start(
             ["apply", setup.planPath, "--checkpoint", setup.fixture.checkpointPath, "--rate", "massive=6000/min",
              "--report", reportPath], directory: setup.fixture.directory)
-        // The first answer takes 0.8 s: signal while it is on its way.
-        try await Task.sleep(nanoseconds: 400_000_000)
-        #expect(process.isRunning)
-        process.terminate()
-        while process.isRunning { try await Task.sleep(nanoseconds: 10_000_000) }
+        // The first answer takes 0.8 s: signal while it is on its way (timed on a thread of its own,
+        // which a busy cooperative pool cannot delay).
+        let signalled = try await CrashSafetyTests.onOwnThread { () -> Bool in
+            usleep(400_000)
+            let running = process.isRunning
+            process.terminate()
+            process.waitUntilExit()
+            return running
+        }
+        #expect(signalled)
         let stderr = (try? String(contentsOf: err, encoding: .utf8)) ?? ""
         #expect(process.terminationStatus == 75, "\(stderr)")
         #expect(stderr.contains("signal"))
         let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: reportPath))) as? [String: Any]
         #expect(report?["stop"] as? String == "signal")
+        // The chunk in flight was finished, and no other was started.
         let chunks = report?["chunks"] as? [[String: Any]] ?? []
         #expect(chunks.count == 1)
         #expect(chunks.first?["status"] as? String == "done")
