@@ -88,6 +88,15 @@ struct ApplyCommandTests {
         #expect(status.stdout.contains("AAPL"))
         #expect(status.stdout.contains("\(before + 11)"))
         #expect(status.stdout.contains("3/3 chunks"))
+        let json = try await setup.binary.run(["status", "--symbols", "AAPL", "--format", "json",
+                                               "--checkpoint", setup.fixture.checkpointPath],
+                                              directory: setup.fixture.directory)
+        #expect(json.status == 0, "\(json.stderr)")
+        let rows = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]]
+        let h1 = rows?.first { $0["timeframe"] as? String == "h1" }
+        #expect(h1?["bars"] as? Int == before + 11)
+        #expect(h1?["last_result"] as? String == "apply: 6 inserted, 0 updated, 0 confirmed empty")   // the last chunk, 24..<30
+        #expect((h1?["checkpoint"] as? [String: Int])?["finished"] == 3)
     }
 
     @Test func aFailedChunkIsAnnotatedListedInTheSummaryAndExits1() async throws {
