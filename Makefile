@@ -1,7 +1,7 @@
 # The README's two commands: `make demo` and `make test`. Each installs what is missing.
 SWIFT ?= swift
 
-.PHONY: deps build test demo bench clean
+.PHONY: deps build test lint demo bench clean
 
 deps:
 	@scripts/install-deps
@@ -11,6 +11,10 @@ build: deps
 
 test: deps
 	scripts/with-postgres $(SWIFT) test
+
+# Every workflow under .github/workflows must pass actionlint.
+lint: deps
+	actionlint
 
 demo: deps
 	$(SWIFT) build

@@ -6,7 +6,7 @@ struct Barfill: AsyncParsableCommand {
         commandName: "barfill",
         abstract: "Keep a PostgreSQL table of OHLC bars complete.",
         subcommands: [
-            Gaps.self, Apply.self, Status.self, PlanCommand.self, Migrate.self,
+            Gaps.self, Apply.self, Status.self, PlanCommand.self, ReportCommand.self, Migrate.self,
             Fetch.self, SimulateProvider.self, CalendarCommand.self,
         ])
 }

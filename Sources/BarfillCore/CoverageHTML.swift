@@ -1,0 +1,234 @@
+/// A coverage report: one self-contained HTML page (inline CSS and SVG, no script, no external
+/// asset) with a heatmap per series of sessions × slots, a legend and totals.
+/// The output depends only on the input: the same series give the same bytes.
+public struct CoverageReport: Sendable {
+    public var title: String
+    /// One line under the title, e.g. the calendar, the grid and the window. Plain text.
+    public var subtitle: String
+    public var series: [CoverageSeries]
+    public var clock: CoverageClock
+
+    public init(title: String = "barfill coverage", subtitle: String = "", series: [CoverageSeries],
+                clock: CoverageClock = .newYork) {
+        self.title = title
+        self.subtitle = subtitle
+        self.series = series
+        self.clock = clock
+    }
+
+    /// Series in report order: by ticker, then timeframe.
+    public var orderedSeries: [CoverageSeries] {
+        series.sorted { ($0.ticker, $0.timeframe) < ($1.ticker, $1.timeframe) }
+    }
+
+    public var totals: CoverageTotals {
+        series.reduce(CoverageTotals()) { $0 + $1.totals }
+    }
+
+    public func html() -> String {
+        var out = HTMLText()
+        out.line("<!DOCTYPE html>")
+        out.line("<html lang=\"en\">")
+        out.line("<head>")
+        out.line("<meta charset=\"utf-8\" />")
+        out.line("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\" />")
+        out.line("<title>\(Self.escape(title))</title>")
+        out.line("<style>\(Self.css)</style>")
+        out.line("</head>")
+        out.line("<body>")
+        out.line("<h1>\(Self.escape(title))</h1>")
+        if !subtitle.isEmpty { out.line("<p class=\"subtitle\">\(Self.escape(subtitle))</p>") }
+        out.line(legend())
+        let ordered = orderedSeries
+        if ordered.isEmpty {
+            out.line("<p class=\"none\">No series in this window.</p>")
+        } else {
+            out.line(totalsTable(ordered))
+            for (index, series) in ordered.enumerated() {
+                out.line(section(CoverageGrid(series, clock: clock), id: "series-\(index + 1)"))
+            }
+        }
+        out.line("</body>")
+        out.line("</html>")
+        return out.text
+    }
+
+    // MARK: - Pieces
+
+    static let css = """
+        body{font-family:system-ui,-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;color:#1f2328;\
+        background:#ffffff;margin:24px;}\
+        h1{font-size:22px;margin:0 0 4px;}h2{font-size:17px;margin:28px 0 4px;}\
+        .subtitle,.counts{color:#57606a;margin:0 0 8px;font-size:13px;}\
+        table.totals{border-collapse:collapse;font-size:13px;margin:12px 0;}\
+        table.totals th,table.totals td{border-bottom:1px solid #d0d7de;padding:3px 10px;text-align:right;}\
+        table.totals th:first-child,table.totals td:first-child{text-align:left;}\
+        table.totals tfoot td{font-weight:600;}\
+        svg text{font-size:9px;fill:#57606a;}\
+        .s-present{fill:#2da44e;}.s-missing{fill:#cf222e;}.s-empty{fill:#afb8c1;}\
+        .mark-offgrid path{fill:#8250df;}.mark-offgrid text{fill:#8250df;}\
+        .legend text{font-size:12px;fill:#1f2328;}
+        """
+
+    private func legend() -> String {
+        var s = "<svg class=\"legend\" xmlns=\"http://www.w3.org/2000/svg\" width=\"520\" height=\"22\" "
+        s += "viewBox=\"0 0 520 22\" role=\"img\" aria-label=\"legend\">"
+        let items: [(String, String)] = [("s-present", "present"), ("s-missing", "missing"),
+                                         ("s-empty", "confirmed empty")]
+        var x = 0
+        for (cls, text) in items {
+            s += "<rect class=\"\(cls)\" x=\"\(x)\" y=\"5\" width=\"12\" height=\"12\" />"
+            s += "<text x=\"\(x + 17)\" y=\"15\">\(text)</text>"
+            x += 17 + text.count * 7 + 20
+        }
+        s += "<g class=\"mark-offgrid\">\(diamond(x: x + 5, y: 11))"
+        s += "<text x=\"\(x + 15)\" y=\"15\">off-grid bars (count per row)</text></g>"
+        s += "</svg>"
+        return s
+    }
+
+    private func totalsTable(_ ordered: [CoverageSeries]) -> String {
+        var s = "<table class=\"totals\"><thead><tr><th>series</th><th>expected</th><th>present</th>"
+        s += "<th>missing</th><th>confirmed empty</th><th>off-grid</th><th>covered</th></tr></thead><tbody>"
+        func row(_ name: String, _ t: CoverageTotals) -> String {
+            "<td>\(name)</td><td>\(Self.grouped(t.expected))</td><td>\(Self.grouped(t.present))</td>"
+                + "<td>\(Self.grouped(t.missing))</td><td>\(Self.grouped(t.confirmedEmpty))</td>"
+                + "<td>\(Self.grouped(t.offGrid))</td><td>\(t.coveredText)</td>"
+        }
+        for (index, series) in ordered.enumerated() {
+            let name = "<a href=\"#series-\(index + 1)\">\(Self.escape(series.ticker)) \(series.timeframe.rawValue)</a>"
+            s += "<tr>\(row(name, series.totals))</tr>"
+        }
+        s += "</tbody><tfoot><tr>\(row("all \(ordered.count) series", totals))</tr></tfoot></table>"
+        return s
+    }
+
+    private func section(_ grid: CoverageGrid, id: String) -> String {
+        let t = grid.totals
+        var s = "<section class=\"series\" id=\"\(id)\">"
+        s += "<h2>\(Self.escape(grid.ticker)) · \(grid.timeframe.rawValue)</h2>"
+        s += "<p class=\"counts\">\(Self.grouped(t.expected)) expected · \(Self.grouped(t.present)) present · "
+        s += "\(Self.grouped(t.missing)) missing · \(Self.grouped(t.confirmedEmpty)) confirmed empty · "
+        s += "\(Self.grouped(t.offGrid)) off-grid · \(t.coveredText) covered</p>"
+        s += heatmap(grid)
+        s += "</section>"
+        return s
+    }
+
+    private func heatmap(_ grid: CoverageGrid) -> String {
+        let m = Metrics(grid)
+        var s = "<svg class=\"heatmap\" xmlns=\"http://www.w3.org/2000/svg\" width=\"\(m.width)\" "
+        s += "height=\"\(m.height)\" viewBox=\"0 0 \(m.width) \(m.height)\" role=\"img\" "
+        s += "aria-label=\"\(Self.escape(grid.ticker)) \(grid.timeframe.rawValue) coverage\">"
+        // Column labels never overlap: one is skipped when the previous one still covers its place
+        // (about 5 px a character at 9 px).
+        var free = 0
+        for (i, label) in grid.columns.enumerated() where !label.isEmpty && m.cellX(i) >= free {
+            s += "<text x=\"\(m.cellX(i))\" y=\"\(m.header - 5)\">\(label)</text>"
+            free = m.cellX(i) + label.count * 5 + 4
+        }
+        for (r, row) in grid.rows.enumerated() {
+            let y = m.cellY(r)
+            s += "<text x=\"0\" y=\"\(y + m.cellHeight - 1)\">\(Self.escape(row.label))</text>"
+            for cell in row.cells {
+                s += "<rect class=\"s-\(cell.state.rawValue)\" x=\"\(m.cellX(cell.column))\" y=\"\(y)\" "
+                s += "width=\"\(m.cellWidth)\" height=\"\(m.cellHeight)\">"
+                s += "<title>\(cellTitle(cell, grid.timeframe)) \(Self.stateText(cell.state))</title></rect>"
+            }
+            if !row.offGrid.isEmpty {
+                let x = m.markerX
+                let shown = row.offGrid.prefix(12).map { localText($0, withTime: true) }.joined(separator: ", ")
+                let more = row.offGrid.count > 12 ? ", …" : ""
+                s += "<g class=\"mark-offgrid\">\(diamond(x: x + 5, y: y + m.cellHeight / 2))"
+                s += "<text x=\"\(x + 13)\" y=\"\(y + m.cellHeight - 1)\">\(row.offGrid.count)</text>"
+                s += "<title>\(row.offGrid.count) off-grid: \(shown)\(more)</title></g>"
+            }
+        }
+        s += "</svg>"
+        return s
+    }
+
+    private func diamond(x: Int, y: Int) -> String {
+        "<path d=\"M\(x) \(y - 5)L\(x + 5) \(y)L\(x) \(y + 5)L\(x - 5) \(y)Z\" />"
+    }
+
+    private func cellTitle(_ cell: CoverageGrid.Cell, _ timeframe: Timeframe) -> String {
+        localText(cell.start, withTime: timeframe.isIntraday)
+    }
+
+    private func localText(_ instant: Int64, withTime: Bool) -> String {
+        let (date, second) = clock.local(instant)
+        return withTime ? "\(date) \(CoverageGrid.clockText(second))" : date.description
+    }
+
+    static func stateText(_ state: SlotCoverage) -> String {
+        switch state {
+        case .present: "present"
+        case .missing: "missing"
+        case .confirmedEmpty: "confirmed empty"
+        }
+    }
+
+    /// Sizes of one heatmap: cells shrink as columns multiply, so a day of m1 still fits a screen.
+    private struct Metrics {
+        let cellWidth: Int, cellHeight: Int, labelWidth = 76, header = 16, markerWidth = 48
+        let columns: Int, rows: Int
+
+        init(_ grid: CoverageGrid) {
+            columns = max(grid.columns.count, 1)
+            rows = grid.rows.count
+            switch grid.timeframe {
+            case .d1: (cellWidth, cellHeight) = (22, 12)
+            case .w1: (cellWidth, cellHeight) = (10, 12)
+            case .mn1: (cellWidth, cellHeight) = (20, 12)
+            default: (cellWidth, cellHeight) = (max(3, min(28, 640 / columns - 1)), 10)
+            }
+        }
+
+        func cellX(_ column: Int) -> Int { labelWidth + column * (cellWidth + 1) }
+        func cellY(_ row: Int) -> Int { header + row * (cellHeight + 1) }
+        var markerX: Int { cellX(columns) + 6 }
+        var width: Int { markerX + markerWidth }
+        var height: Int { cellY(rows) + 4 }
+    }
+}
+
+extension CoverageReport {
+    /// Escapes text for HTML and XML element content and attribute values.
+    static func escape(_ text: String) -> String {
+        var out = ""
+        out.reserveCapacity(text.utf8.count)
+        for c in text.unicodeScalars {
+            switch c {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            default:
+                // Control characters other than tab and newline are not allowed in XML 1.0 text.
+                if c.value < 0x20 && c != "\t" && c != "\n" { out += "\u{FFFD}" } else { out.unicodeScalars.append(c) }
+            }
+        }
+        return out
+    }
+
+    /// `12,345`.
+    static func grouped(_ n: Int) -> String {
+        let digits = String(n.magnitude)
+        var out = ""
+        for (i, ch) in digits.enumerated() {
+            if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
+            out.append(ch)
+        }
+        return n < 0 ? "-" + out : out
+    }
+}
+
+private struct HTMLText {
+    var text = ""
+    mutating func line(_ s: String) {
+        text += s
+        text += "\n"
+    }
+}

@@ -1,0 +1,102 @@
+import BarfillCore
+
+/// Reads what the coverage report draws, and nothing else: which series have bars in a window, each
+/// series' bar keys in it, and the ranges its provider confirmed empty. Read-only, so the reader
+/// role is enough; one transaction, so it works through a transaction-mode pooler.
+public struct CoverageQuery {
+    /// One series' raw coverage: the keys of its stored bars and its confirmed-empty ranges.
+    public struct SeriesData: Sendable, Hashable {
+        public var ticker: String
+        public var timeframe: Timeframe
+        public var bars: [Int64]
+        public var confirmedEmpty: [EmptyRange]
+    }
+
+    /// A half-open range the provider answered with no bar.
+    public struct EmptyRange: Sendable, Hashable {
+        public var from: Int64
+        public var to: Int64
+
+        public init(from: Int64, to: Int64) {
+            self.from = from
+            self.to = to
+        }
+    }
+
+    public let connection: PostgresConnection
+
+    public init(connection: PostgresConnection) {
+        self.connection = connection
+    }
+
+    /// Reads the series of the window `[from, until)`. With both `tickers` and `timeframes` given,
+    /// every pair is a series, with or without bars; otherwise the series that have bars in the
+    /// window, narrowed to the tickers or timeframes given.
+    public func read(tickers: [Ticker], timeframes: [Timeframe], from: Int64, until: Int64) throws -> [SeriesData] {
+        try connection.transaction { connection in
+            // One snapshot for every series, and a promise to the server that nothing is written.
+            try connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            let pairs = try seriesList(connection, tickers: tickers, timeframes: timeframes, from: from, until: until)
+            let hasLedger = try connection.query("SELECT to_regclass('barfill.empty_ranges') IS NOT NULL")
+                .bool(0, 0) ?? false
+            return try pairs.map { ticker, timeframe in
+                SeriesData(ticker: ticker, timeframe: timeframe,
+                           bars: try barKeys(connection, ticker, timeframe, from, until),
+                           confirmedEmpty: hasLedger ? try emptyRanges(connection, ticker, timeframe, from, until) : [])
+            }
+        }
+    }
+
+    private func seriesList(_ connection: PostgresConnection, tickers: [Ticker], timeframes: [Timeframe],
+                            from: Int64, until: Int64) throws -> [(String, Timeframe)] {
+        if !tickers.isEmpty && !timeframes.isEmpty {
+            return tickers.sorted().flatMap { ticker in timeframes.sorted().map { (ticker.value, $0) } }
+        }
+        let result = try connection.query("""
+            SELECT s.ticker, o.timeframe::text
+            FROM ohlc_bars o JOIN symbols s ON s.id = o.symbol_id
+            WHERE o.ts >= $1::timestamptz AND o.ts < $2::timestamptz
+              AND ($3::text[] IS NULL OR s.ticker = ANY ($3::text[]))
+              AND ($4::text[] IS NULL OR o.timeframe::text = ANY ($4::text[]))
+            GROUP BY 1, 2
+            ORDER BY 1, 2
+            """, [Timestamp(from), Timestamp(until),
+                  tickers.isEmpty ? nil : tickers.map(\.value),
+                  timeframes.isEmpty ? nil : timeframes.map(\.rawValue)])
+        var pairs: [(String, Timeframe)] = []
+        for row in 0..<result.rowCount {
+            // A timeframe the enum has but barfill does not know is not drawn.
+            guard let ticker = result.string(row, 0), let label = result.string(row, 1),
+                  let timeframe = Timeframe(rawValue: label) else { continue }
+            pairs.append((ticker, timeframe))
+        }
+        return pairs
+    }
+
+    private func barKeys(_ connection: PostgresConnection, _ ticker: String, _ timeframe: Timeframe,
+                         _ from: Int64, _ until: Int64) throws -> [Int64] {
+        let result = try connection.query("""
+            SELECT extract(epoch FROM o.ts)::bigint
+            FROM ohlc_bars o JOIN symbols s ON s.id = o.symbol_id
+            WHERE s.ticker = $1 AND o.timeframe::text = $2
+              AND o.ts >= $3::timestamptz AND o.ts < $4::timestamptz
+            ORDER BY o.ts
+            """, [ticker, timeframe.rawValue, Timestamp(from), Timestamp(until)])
+        return try (0..<result.rowCount).compactMap { try result.int64($0, 0) }
+    }
+
+    private func emptyRanges(_ connection: PostgresConnection, _ ticker: String, _ timeframe: Timeframe,
+                             _ from: Int64, _ until: Int64) throws -> [EmptyRange] {
+        let result = try connection.query("""
+            SELECT extract(epoch FROM e.from_ts)::bigint, extract(epoch FROM e.to_ts)::bigint
+            FROM barfill.empty_ranges e JOIN symbols s ON s.id = e.symbol_id
+            WHERE s.ticker = $1 AND e.timeframe = $2
+              AND e.to_ts > $3::timestamptz AND e.from_ts < $4::timestamptz
+            ORDER BY 1, 2
+            """, [ticker, timeframe.rawValue, Timestamp(from), Timestamp(until)])
+        return try (0..<result.rowCount).compactMap { row in
+            guard let a = try result.int64(row, 0), let b = try result.int64(row, 1) else { return nil }
+            return EmptyRange(from: a, to: b)
+        }
+    }
+}
