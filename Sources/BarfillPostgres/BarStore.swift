@@ -218,13 +218,23 @@ public struct BarStore {
     /// `backfill_status` rows for the given symbol ids, keyed by (symbol id, timeframe).
     public func statuses(symbolIds: [String]) throws -> [SeriesKey: SeriesStatus] {
         guard !symbolIds.isEmpty else { return [:] }
+        return try statuses(where: "symbol_id = ANY($1::uuid[])", [symbolIds])
+    }
+
+    /// Every `backfill_status` row of the given timeframes (a scan's whole universe in one read).
+    public func statuses(timeframes: [Timeframe]) throws -> [SeriesKey: SeriesStatus] {
+        guard !timeframes.isEmpty else { return [:] }
+        return try statuses(where: "timeframe = ANY($1::text[])", [timeframes])
+    }
+
+    private func statuses(where condition: StaticString, _ parameters: [any PostgresParameter]) throws -> [SeriesKey: SeriesStatus] {
         let rows = try connection.query("""
             SELECT symbol_id::text, timeframe,
                    extract(epoch FROM oldest_ts)::bigint, extract(epoch FROM newest_ts)::bigint,
                    extract(epoch FROM verified_from)::bigint, extract(epoch FROM verified_through)::bigint,
                    grid, extract(epoch FROM last_run_at)::bigint, last_result
-            FROM barfill.backfill_status WHERE symbol_id = ANY($1::uuid[])
-            """, [symbolIds])
+            FROM barfill.backfill_status WHERE \(condition)
+            """, parameters)
         var found: [SeriesKey: SeriesStatus] = [:]
         for row in 0..<rows.rowCount {
             guard let timeframe = rows.string(row, 1).flatMap(Timeframe.init(rawValue:)) else { continue }

@@ -36,7 +36,7 @@ public struct ScanRequest: Sendable {
     public init(universe: Universe = .all, symbols: [String]? = nil, timeframes: [Timeframe]? = nil,
                 from: Int64, until: Int64, options: GridOptions = .default, full: Bool = false,
                 provider: ProviderName? = nil, fallbackProvider: ProviderName = .massive,
-                lookbackSessions: Int = 5, seriesPerStatement: Int = 500) {
+                lookbackSessions: Int = 5, seriesPerStatement: Int = 1_000) {
         self.universe = universe
         self.symbols = symbols
         self.timeframes = timeframes
@@ -71,6 +71,9 @@ public struct GapScanner {
     public let connection: PostgresConnection
     public let calendar: MarketCalendar
     private let logger: Logger?
+
+    /// Series sharing a start that make a batch of their own.
+    static let sharedStartBatch = 32
 
     public init(connection: PostgresConnection, calendar: MarketCalendar = .xnys, logger: Logger? = nil) {
         self.connection = connection
@@ -108,16 +111,16 @@ public struct GapScanner {
             }
             let access = try barfillAccess()
             let statuses = (!request.full && access.canReadStatus)
-                ? try store.statuses(symbolIds: Array(Set(targets.map(\.symbolId)))) : [:]
+                ? try store.statuses(timeframes: Array(Set(targets.map(\.timeframe)))) : [:]
             for index in targets.indices {
                 plan(&targets[index], request: request, grid: grids[targets[index].timeframe]!,
                      status: statuses[SeriesKey(symbolId: targets[index].symbolId, timeframe: targets[index].timeframe)])
             }
-            // Batches share a timeframe and whether they start at the window's start.
-            targets.sort { ($0.timeframe, $0.incremental ? 1 : 0, $0.ticker) < ($1.timeframe, $1.incremental ? 1 : 0, $1.ticker) }
+            // Batches share a timeframe, and where they can a start.
+            targets.sort { ($0.timeframe, $0.from, $0.ticker) < ($1.timeframe, $1.from, $1.ticker) }
             try send(targets, grids: grids)
 
-            var walks = Array(repeating: Walk(), count: targets.count)
+            var answers = Array(repeating: SeriesAnswer(), count: targets.count)
             // Hashing one series' bars must not spill to disk; local to this transaction, so a
             // pooler's next client does not inherit it. Compiling the statement (JIT) costs
             // more than the little per-row work it would save.
@@ -125,23 +128,29 @@ public struct GapScanner {
             try connection.query("SET LOCAL jit = off")
             var start = 0
             while start < targets.count {
-                // A batch: series of one timeframe, all starting at the window's start or all later.
+                // A batch: series of one timeframe. When a run of series shares its start (a full
+                // scan; series verified through the same point) the start is a constant of the
+                // statement; short runs go together, each series with its own start.
                 let timeframe = targets[start].timeframe
-                let fromWindowStart = !targets[start].incremental
+                let limit = max(1, request.seriesPerStatement)
                 var end = start
-                while end < targets.count, end - start < max(1, request.seriesPerStatement),
-                      targets[end].timeframe == timeframe, !targets[end].incremental == fromWindowStart { end += 1 }
+                while end < targets.count, end - start < limit, targets[end].timeframe == timeframe,
+                      targets[end].from == targets[start].from { end += 1 }
+                let sharedFrom = end - start >= min(limit, Self.sharedStartBatch) || end == targets.count
+                    || targets[end].timeframe != timeframe
+                if !sharedFrom {
+                    while end < targets.count, end - start < limit, targets[end].timeframe == timeframe { end += 1 }
+                }
                 var parameters: [any PostgresParameter] = [start, end, Timestamp(targets[start].barsUntil)]
-                if fromWindowStart { parameters.append(Timestamp(request.from)) }
-                let rows = try connection.query(
-                    GapScanQuery.scanBatch(timeframe, seriesStartAtWindowStart: fromWindowStart), parameters)
+                if sharedFrom { parameters.append(Timestamp(targets[start].from)) }
+                let rows = try connection.query(GapScanQuery.scanBatch(timeframe, sharedFrom: sharedFrom), parameters)
                 for row in 0..<rows.rowCount {
                     let series = try rows.int(row, 0)!
                     let count = try rows.int(row, 3) ?? 0
                     if let first = try rows.int(row, 1), let last = try rows.int(row, 2) {
-                        walks[series].missing.append(first...last)
+                        answers[series].missing.append(first...last)
                     } else {
-                        walks[series].offGrid += count
+                        answers[series].offGrid += count
                     }
                 }
                 start = end
@@ -152,8 +161,8 @@ public struct GapScanner {
             var verified: [(series: Int, from: Int64, through: Int64, result: String)] = []
             for (index, target) in targets.enumerated() {
                 let grid = grids[target.timeframe]!
-                let gaps = subtract(ledger[index] ?? [], from: walks[index].gaps(expected: target.expected, incremental: target.incremental, grid: grid), grid: grid)
-                let scan = seriesScan(target, walk: walks[index], gaps: gaps, grid: grid, request: request)
+                let gaps = subtract(ledger[index] ?? [], from: answers[index].gaps(expected: target.expected, incremental: target.incremental, grid: grid), grid: grid)
+                let scan = seriesScan(target, answer: answers[index], gaps: gaps, grid: grid, request: request)
                 scans.append(scan)
                 let through = gaps.first.map(\.from) ?? target.barsUntil
                 verified.append((index, target.incremental ? target.verifiedFrom : request.from, through,
@@ -214,26 +223,35 @@ public struct GapScanner {
                 }
             }
         }
-        let rows = try connection.query(GapScanQuery.seriesWithBars)
+        // Series with bars: per requested timeframe one index probe per symbol, else a skip scan
+        // over every (symbol, timeframe) of the index.
+        let results = try request.timeframes.map { timeframes in
+            try Set(timeframes).sorted().map { try connection.query(GapScanQuery.symbolsWithBars, [$0, $0]) }
+        } ?? [try connection.query(GapScanQuery.seriesWithBars)]
         let inScope = symbols.map { Set($0.map(\.id)) }
         var targets: [Target] = []
-        for row in 0..<rows.rowCount {
-            let id = rows.string(row, 0)!
-            // Timeframes barfill does not model (none today) are left alone.
-            guard let timeframe = rows.string(row, 2).flatMap(Timeframe.init(rawValue:)) else { continue }
-            if let inScope, !inScope.contains(id) { continue }
-            if let wantedTimeframes, !wantedTimeframes.contains(timeframe) { continue }
-            targets.append(Target(symbolId: id, ticker: rows.string(row, 1)!, timeframe: timeframe,
-                                  provider: provider(rows.string(row, 3) ?? "")))
+        for rows in results {
+            for row in 0..<rows.rowCount {
+                let id = rows.string(row, 0)!
+                // Timeframes barfill does not model (none today) are left alone.
+                guard let timeframe = rows.string(row, 2).flatMap(Timeframe.init(rawValue:)) else { continue }
+                if let inScope, !inScope.contains(id) { continue }
+                if let wantedTimeframes, !wantedTimeframes.contains(timeframe) { continue }
+                targets.append(Target(symbolId: id, ticker: rows.string(row, 1)!, timeframe: timeframe,
+                                      provider: provider(rows.string(row, 3) ?? "")))
+            }
         }
         return targets
     }
 
-    /// Sets a series' window: the request's, or from shortly before its verified point.
+    /// Sets a series' window: the request's, or from shortly before its verified point when that
+    /// point was found under the same grid, from at or before `--from`, and lies inside the window
+    /// (a look back at history, ending before the verified point, is scanned whole).
     private func plan(_ target: inout Target, request: ScanRequest, grid: Grid, status: SeriesStatus?) {
         target.from = request.from
         if let status, let verifiedFrom = status.verifiedFrom, let through = status.verifiedThrough,
-           status.grid == request.options.description, verifiedFrom <= request.from, through > request.from {
+           status.grid == request.options.description, verifiedFrom <= request.from,
+           through > request.from, through <= request.until {
             let resume = max(request.from, lookbackStart(before: through, sessions: request.lookbackSessions))
             if resume > request.from {
                 target.from = resume
@@ -265,25 +283,24 @@ public struct GapScanner {
     /// What barfill's own tables allow this role (checked up front: a failed statement would
     /// abort the scan's transaction).
     private func barfillAccess() throws -> Access {
+        // CASE evaluates a privilege check only for a table that exists (the check would fail).
         let rows = try connection.query("""
             SELECT to_regclass('barfill.backfill_status') IS NOT NULL,
-                   to_regclass('barfill.empty_ranges') IS NOT NULL
+                   CASE WHEN to_regclass('barfill.backfill_status') IS NOT NULL
+                        THEN has_table_privilege('barfill.backfill_status', 'SELECT') END,
+                   CASE WHEN to_regclass('barfill.backfill_status') IS NOT NULL
+                        THEN has_table_privilege('barfill.backfill_status', 'INSERT')
+                             AND has_table_privilege('barfill.backfill_status', 'UPDATE') END,
+                   CASE WHEN to_regclass('barfill.empty_ranges') IS NOT NULL
+                        THEN has_table_privilege('barfill.empty_ranges', 'SELECT') END
             """)
-        let hasStatus = rows.bool(0, 0) == true, hasLedger = rows.bool(0, 1) == true
         var access = Access()
-        if hasStatus {
-            let rights = try connection.query("""
-                SELECT has_table_privilege('barfill.backfill_status', 'SELECT'),
-                       has_table_privilege('barfill.backfill_status', 'INSERT')
-                       AND has_table_privilege('barfill.backfill_status', 'UPDATE')
-                """)
-            access.canReadStatus = rights.bool(0, 0) == true
-            if rights.bool(0, 1) != true { access.cannotWriteStatusBecause = "the database role cannot write barfill.backfill_status" }
-        } else {
+        access.canReadStatus = rows.bool(0, 1) == true
+        access.canReadLedger = rows.bool(0, 3) == true
+        if rows.bool(0, 0) != true {
             access.cannotWriteStatusBecause = "barfill's tables do not exist yet (run `barfill migrate`)"
-        }
-        if hasLedger {
-            access.canReadLedger = try connection.query("SELECT has_table_privilege('barfill.empty_ranges', 'SELECT')").scalar() == "t"
+        } else if rows.bool(0, 2) != true {
+            access.cannotWriteStatusBecause = "the database role cannot write barfill.backfill_status"
         }
         return access
     }
@@ -362,14 +379,14 @@ public struct GapScanner {
         return result
     }
 
-    private func seriesScan(_ target: Target, walk: Walk, gaps: [Gap], grid: Grid, request: ScanRequest) -> SeriesScan {
-        let present = walk.present(expected: target.expected)
+    private func seriesScan(_ target: Target, answer: SeriesAnswer, gaps: [Gap], grid: Grid, request: ScanRequest) -> SeriesScan {
+        let present = answer.present(expected: target.expected)
         var canonical = "barfill.series/1|\(target.ticker)|\(target.timeframe.rawValue)|\(request.options.description)"
-        canonical += "|\(target.from)|\(request.until)|\(target.expected.count)|\(present)|\(walk.offGrid)|"
+        canonical += "|\(target.from)|\(request.until)|\(target.expected.count)|\(present)|\(answer.offGrid)|"
         canonical += gaps.map { "\($0.firstOrdinal)-\($0.lastOrdinal)" }.joined(separator: ",")
         return SeriesScan(ticker: target.ticker, timeframe: target.timeframe, provider: target.provider,
                           from: target.from, until: request.until, expected: target.expected.count,
-                          present: present, offGrid: walk.offGrid, gaps: gaps, fingerprint: SHA256.hex(canonical))
+                          present: present, offGrid: answer.offGrid, gaps: gaps, fingerprint: SHA256.hex(canonical))
     }
 }
 
@@ -378,7 +395,7 @@ func makeGap(_ first: Int, _ last: Int, _ kind: GapKind, _ grid: Grid) -> Gap {
 }
 
 /// One series' answer from the scan: runs of missing expected slots and the off-grid bar count.
-struct Walk {
+struct SeriesAnswer {
     /// Maximal runs of consecutive missing ordinals.
     var missing: [ClosedRange<Int>] = []
     var offGrid = 0

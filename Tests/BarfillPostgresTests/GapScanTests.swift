@@ -363,4 +363,56 @@ struct GapScanTests {
         #expect(one == many)
         #expect(one.map { $0.gaps.map(\.bars) } == (0..<7).map { [window.holes[$0].ordinals.count] })
     }
+
+    @Test func seriesVerifiedThroughDifferentPointsEachStartAtTheirOwn() throws {
+        let grid = Grid(timeframe: .h1)
+        let db = try TestDatabase.fresh(schema: .freshInstall)
+        let store = try BarStore(connection: db.connection)
+        let holes = [NewYork.instant(day(2024, 12, 4), hour: 11, minute: 0), NewYork.instant(day(2024, 12, 11), hour: 14, minute: 0)]
+            .map { grid.firstOrdinal(atOrAfter: $0) }
+        let verifiedPoints = [day(2024, 11, 15), day(2024, 11, 22), day(2024, 12, 2)].map(NewYork.midnight)
+        var ids: [String] = []
+        for (index, verified) in verifiedPoints.enumerated() {
+            let id = try db.insertSymbol("S\(index)")
+            ids.append(id)
+            try db.insertBars(GridFixture.everySlot(of: grid, from: FallWindow.from, until: FallWindow.until, except: Set(holes)),
+                              symbolId: id, timeframe: .h1)
+            try store.updateStatus(symbolId: id, timeframe: .h1, result: "fixture",
+                                   verified: (from: FallWindow.from, through: verified, grid: GridOptions.default.description))
+        }
+        let result = try GapScanner(connection: db.connection).scan(request(.h1, symbols: ["S0", "S1", "S2"], full: false))
+        #expect(result.series.map(\.from) == [day(2024, 11, 8), day(2024, 11, 15), day(2024, 11, 22)].map(NewYork.midnight))
+        for scan in result.series {
+            #expect(scan.gaps.map(\.firstOrdinal) == holes)
+            #expect(scan.gaps.allSatisfy { $0.kind == .interior && $0.bars == 1 })
+            #expect(scan.expected == grid.ordinals(from: scan.from, until: FallWindow.until).count)
+        }
+        // The scan verified each series through its first remaining gap.
+        let statuses = try store.statuses(symbolIds: ids)
+        #expect(ids.map { statuses[SeriesKey(symbolId: $0, timeframe: .h1)]?.verifiedThrough } == ids.map { _ in grid.slot(at: holes[0]).start })
+    }
+
+    @Test(arguments: [Timeframe.m15, .h1, .d1])
+    func aHoleAcrossTheSpringClockChangeIsOneGap(_ timeframe: Timeframe) throws {
+        // Clocks went forward on Sunday 2024-03-10: Friday's session closed at 21:00 UTC, Monday's
+        // opened at 13:30 UTC. The hole runs from Friday's last slot to Monday's first two.
+        let grid = Grid(timeframe: timeframe)
+        let from = NewYork.midnight(day(2024, 3, 4)), until = NewYork.midnight(day(2024, 3, 16))
+        let friday = Array(GridFixture.ordinals(of: grid, sessionsOn: [day(2024, 3, 8)])).sorted()
+        let monday = Array(GridFixture.ordinals(of: grid, sessionsOn: [day(2024, 3, 11)])).sorted()
+        let hole = Set([friday.last!] + monday.prefix(timeframe == .d1 ? 1 : 2))
+        let db = try TestDatabase.fresh(schema: .swiftBolt)
+        let id = try db.insertSymbol("AAPL")
+        try db.insertBars(GridFixture.everySlot(of: grid, from: from, until: until, except: hole), symbolId: id, timeframe: timeframe)
+        let scan = try GapScanner(connection: db.connection).scan(request(timeframe, from: from, until: until)).series[0]
+        let first = hole.min()!, last = hole.max()!
+        #expect(scan.gaps == [Gap(firstOrdinal: first, lastOrdinal: last, from: grid.slot(at: first).start,
+                                  to: grid.slot(at: last).end, kind: .interior)])
+        if timeframe.isIntraday {
+            // Monday's first slot starts 09:30 or 10:00 New York time, now 4 hours from UTC.
+            let mondayOpen = NewYork.instant(day(2024, 3, 11), hour: 9, minute: 30)
+            #expect(mondayOpen == 1_710_163_800)
+            #expect(grid.slot(at: monday[0]).start >= mondayOpen)
+        }
+    }
 }
