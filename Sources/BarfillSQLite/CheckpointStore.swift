@@ -217,6 +217,15 @@ public final class CheckpointStore: Sendable {
         return try result.get()
     }
 
+    /// `PRAGMA synchronous` of the store's connection (2 = FULL), for tests.
+    func synchronousLevel() throws(CheckpointError) -> Int {
+        try withDatabase { db in
+            let statement = try db.prepare("PRAGMA synchronous")
+            _ = try statement.step()
+            return Int(statement.int64(at: 0))
+        }
+    }
+
     // MARK: Plans and chunks
 
     /// Records that a run of `planKey` starts now, and adds a pending row for each chunk not seen before.
@@ -270,8 +279,13 @@ public final class CheckpointStore: Sendable {
         }
     }
 
-    /// A run is about to work on the chunk: one more attempt.
+    /// A run is about to work on the chunk: one more attempt. Committed without its own fsync
+    /// (`synchronous=NORMAL` for this one transaction): a process crash keeps it all the same, only a
+    /// power cut could lose it, and then the chunk merely looks pending again. The chunk's next mark
+    /// (`synchronous=FULL`) makes both durable.
     public func markRunning(planKey: String, chunkID: String, at now: Int64) throws(CheckpointError) {
+        try withDatabase { db in try db.execute("PRAGMA synchronous=NORMAL") }
+        defer { try? withDatabase { db in try db.execute("PRAGMA synchronous=FULL") } }
         try update(planKey, chunkID, """
             UPDATE chunks SET status = 'running', attempts = attempts + 1, started_at = ?3, finished_at = NULL,
                               next_attempt_at = NULL

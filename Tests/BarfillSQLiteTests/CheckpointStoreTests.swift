@@ -17,6 +17,18 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: path))
     }
 
+    @Test func markingAChunkRunningLeavesCommitsFullySynchronous() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = try CheckpointStore(path: dir.appendingPathComponent("checkpoint.sqlite").path)
+        try store.begin(planKey: "p1", chunks: chunks, at: 100)
+        #expect(try store.synchronousLevel() == 2)
+        try store.markRunning(planKey: "p1", chunkID: "c0", at: 101)
+        #expect(try store.synchronousLevel() == 2)
+        #expect(throws: CheckpointError.self) { try store.markRunning(planKey: "p1", chunkID: "nope", at: 102) }
+        #expect(try store.synchronousLevel() == 2)
+    }
+
     @Test func progressSurvivesReopeningAndAPlanWithChunksDeleted() throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
