@@ -58,6 +58,9 @@ public struct ChunkResult: Sendable, Equatable {
     /// Why it was skipped or failed; already redacted.
     public var message: String?
     public var milliseconds: Int64
+    /// Of `milliseconds`: waiting for and decoding the provider's answer, and the database transaction.
+    public var fetchMilliseconds: Int64 = 0
+    public var writeMilliseconds: Int64 = 0
 
     public init(id: String, symbol: String, timeframe: Timeframe, provider: ProviderName, from: Int64, to: Int64,
                 missingBars: Int, status: ChunkStatus, counts: ChunkCounts, message: String?, milliseconds: Int64) {
@@ -116,7 +119,11 @@ public struct ApplyReport: Sendable {
     }
 
     public var totals: ChunkCounts { chunks.reduce(ChunkCounts()) { $0 + $1.counts } }
-    public var failed: [ChunkResult] { chunks.filter { $0.status == .failed } }
+    /// Chunks that failed for good, and, when the run failed, those an error left for the next run.
+    public var failed: [ChunkResult] {
+        if case .failed = outcome { return chunks.filter { $0.status == .failed || $0.status == .pending } }
+        return chunks.filter { $0.status == .failed }
+    }
 
     /// The report as canonical JSON (sorted keys), for `--report`.
     public func json() -> String {
@@ -136,6 +143,7 @@ public struct ApplyReport: Sendable {
                     "provider": chunk.provider.rawValue, "from": UTC.format(chunk.from), "to": UTC.format(chunk.to),
                     "missing_bars": chunk.missingBars, "status": chunk.status.rawValue,
                     "counts": Self.countsObject(chunk.counts), "milliseconds": chunk.milliseconds,
+                    "fetch_milliseconds": chunk.fetchMilliseconds, "write_milliseconds": chunk.writeMilliseconds,
                 ]
                 if let message = chunk.message { c["message"] = message }
                 return c

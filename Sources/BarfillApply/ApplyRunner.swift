@@ -20,6 +20,7 @@ public final class ApplyRunner: Sendable {
     private let control: ApplyControl
     private let onEvent: @Sendable (ApplyEvent) -> Void
     private let grids: [Timeframe: Grid]
+    private let gridOptions: GridOptions
 
     /// Checks that the plan was made with this barfill's calendar and a grid it knows.
     public init(plan: Plan, planPath: String? = nil, checkpoint: CheckpointStore, connections: ApplyConnections,
@@ -47,6 +48,7 @@ public final class ApplyRunner: Sendable {
             grids[timeframe] = Grid(timeframe: timeframe, options: gridOptions, calendar: calendar)
         }
         self.grids = grids
+        self.gridOptions = gridOptions
     }
 
     // MARK: The run
@@ -81,6 +83,10 @@ public final class ApplyRunner: Sendable {
         try await restoreRateLimits()
 
         let state = Shared()
+        // Only before any chunk is finished: once this plan's own fills are in, fingerprints differ by design.
+        if !progress.values.contains(where: { $0.status.isFinished }) {
+            try await checkStaleness(todo, state: state)
+        }
         onEvent(.began(chunks: plan.chunks.count, alreadyFinished: alreadyFinished,
                        requests: todo.reduce(0) { $0 + $1.requests }, missingBars: todo.reduce(0) { $0 + $1.missingBars }))
 
@@ -96,12 +102,18 @@ public final class ApplyRunner: Sendable {
         try await saveRateLimits()
 
         let final = state.withLock { $0 }
-        let failed = final.results.filter { $0.status == .failed || ($0.status == .pending && final.stop == nil) }
+        // A chunk that failed for good needs a person, so it outranks a resumable stop; a chunk left
+        // pending by a transient error (5xx after retries, the database gone) counts as failed unless
+        // the run stopped anyway.
+        let permanent = final.results.filter { $0.status == .failed }
+        let unfinished = final.results.filter { $0.status == .pending }
         let outcome: ApplyOutcome
-        if let stop = final.stop, final.halted == nil {
+        if !permanent.isEmpty || final.halted != nil {
+            outcome = .failed(chunks: max(permanent.count + (final.halted != nil ? unfinished.count : 0), 1))
+        } else if let stop = final.stop {
             outcome = .stopped(stop)
-        } else if !failed.isEmpty || final.halted != nil {
-            outcome = .failed(chunks: max(failed.count, 1))
+        } else if !unfinished.isEmpty {
+            outcome = .failed(chunks: unfinished.count)
         } else {
             outcome = .complete
         }
@@ -134,6 +146,7 @@ public final class ApplyRunner: Sendable {
     private func work(_ todo: [Plan.Chunk], state: Shared) async throws {
         let database = try await Database.connect(url: connections.databaseURL, label: "barfill.apply.worker")
         var providers: [ProviderName: any BarProvider] = [:]
+        let cache = WorkerCache()
         while true {
             let pick: Plan.Chunk? = state.withLock { s in
                 if s.halted != nil || s.stop != nil { return nil }
@@ -161,7 +174,7 @@ public final class ApplyRunner: Sendable {
                 provider = try connections.makeProvider(chunk.provider, limiter)
                 providers[chunk.provider] = provider
             }
-            let outcome = try await process(chunk, database: database, provider: provider)
+            let outcome = try await process(chunk, database: database, provider: provider, symbols: cache)
             state.withLock { s in
                 s.results.append(outcome.result)
                 s.requests += outcome.result.counts.requests
@@ -170,7 +183,6 @@ public final class ApplyRunner: Sendable {
             }
             onEvent(.chunkFinished(outcome.result))
             if let stop = outcome.stop { onEvent(.stopping(stop)) }
-            try await saveRateLimits()
         }
     }
 
@@ -188,7 +200,14 @@ public final class ApplyRunner: Sendable {
         var present: Set<Int64>
     }
 
-    private func process(_ chunk: Plan.Chunk, database: Database, provider: any BarProvider) async throws -> ChunkOutcome {
+    /// What one worker remembers between chunks: symbol ids by "TICKER timeframe", recorded once the
+    /// timeframe was checked against the database's enum.
+    private final class WorkerCache {
+        var ids: [String: String] = [:]
+    }
+
+    private func process(_ chunk: Plan.Chunk, database: Database, provider: any BarProvider,
+                         symbols: WorkerCache) async throws -> ChunkOutcome {
         let started = Self.now()
         let clock = DispatchTime.now().uptimeNanoseconds
         let checkpoint = self.checkpoint
@@ -197,27 +216,34 @@ public final class ApplyRunner: Sendable {
         onEvent(.chunkStarted(id: chunk.id, symbol: chunk.symbol.value, timeframe: chunk.timeframe))
 
         var counts = ChunkCounts()
+        var fetchNanoseconds: UInt64 = 0
+        var writeNanoseconds: UInt64 = 0
         func finish(_ status: ChunkStatus, _ message: String?, stop: ApplyStop? = nil, halt: String? = nil,
                     retryAt: Int64? = nil) async throws -> ChunkOutcome {
             let elapsed = Int64((DispatchTime.now().uptimeNanoseconds - clock) / 1_000_000)
             let now = Self.now()
             let finalCounts = counts
+            // The limiters' state goes in with the chunk's mark, so a run killed right after still resumes
+            // knowing which requests are inside the provider's window.
+            let limits = await self.rateLimitStates()
             if status.isFinished {
                 try await offPool {
                     try checkpoint.markFinished(planKey: planKey, chunkID: chunk.id, status: status, counts: finalCounts,
-                                                at: now, durationMilliseconds: elapsed)
+                                                at: now, durationMilliseconds: elapsed, rateLimits: limits)
                 }
             } else {
                 try await offPool {
                     try checkpoint.markUnfinished(planKey: planKey, chunkID: chunk.id, permanent: status == .failed,
                                                   message: message, nextAttemptAt: retryAt,
-                                                  requests: finalCounts.requests, at: now)
+                                                  requests: finalCounts.requests, at: now, rateLimits: limits)
                 }
             }
-            let result = ChunkResult(id: chunk.id, symbol: chunk.symbol.value, timeframe: chunk.timeframe,
+            var result = ChunkResult(id: chunk.id, symbol: chunk.symbol.value, timeframe: chunk.timeframe,
                                      provider: chunk.provider, from: chunk.from, to: chunk.to,
                                      missingBars: chunk.missingBars, status: status, counts: finalCounts,
                                      message: message, milliseconds: elapsed)
+            result.fetchMilliseconds = Int64(fetchNanoseconds / 1_000_000)
+            result.writeMilliseconds = Int64(writeNanoseconds / 1_000_000)
             return ChunkOutcome(result: result, stop: stop, halt: halt)
         }
 
@@ -233,22 +259,23 @@ public final class ApplyRunner: Sendable {
         }
         let starts = slots.map { grid.slot(at: $0).start }
 
-        // Precheck: what is still missing now.
+        // Precheck: what is still missing now. The symbol's id and the timeframe's support are looked
+        // up once per worker; a chunk costs one statement here.
         let ticker = chunk.symbol.value
         let timeframe = chunk.timeframe
+        let known = symbols.ids["\(ticker) \(timeframe.rawValue)"]
         let precheck: Precheck
         do {
             precheck = try await database.run { connection in
-                let store = try BarStore(connection: connection)
-                try store.checkSupported(timeframe)
-                guard let symbol = try store.symbols(tickers: [ticker])[ticker] else {
-                    return Precheck(symbolId: nil, ledgered: [], present: [])
+                var symbolId = known
+                if symbolId == nil {
+                    let store = try BarStore(connection: connection)
+                    try store.checkSupported(timeframe)
+                    symbolId = try store.symbols(tickers: [ticker])[ticker]?.id
                 }
-                let ranges = try store.emptyRanges(symbolId: symbol.id, timeframe: timeframe)
-                let ledgered = Set(starts.filter { start in ranges.contains { $0.from <= start && start < $0.to } })
-                let present = try PresentSlotsQuery.run(connection, symbolId: symbol.id, timeframe: timeframe,
-                                                        slotStarts: starts.filter { !ledgered.contains($0) })
-                return Precheck(symbolId: symbol.id, ledgered: ledgered, present: present)
+                guard let symbolId else { return Precheck(symbolId: nil, ledgered: [], present: []) }
+                let answer = try PresentSlotsQuery.run(connection, symbolId: symbolId, timeframe: timeframe, slotStarts: starts)
+                return Precheck(symbolId: symbolId, ledgered: answer.ledgered, present: answer.present)
             }
         } catch {
             return try await databaseTrouble(error, finish)
@@ -256,6 +283,7 @@ public final class ApplyRunner: Sendable {
         guard let symbolId = precheck.symbolId else {
             return try await finish(.failed, "symbol \(ticker) is not in the symbols table")
         }
+        symbols.ids["\(ticker) \(timeframe.rawValue)"] = symbolId
         let missing = starts.filter { !precheck.ledgered.contains($0) && !precheck.present.contains($0) }
         if missing.isEmpty {
             return try await finish(.skipped, "already filled")
@@ -263,9 +291,12 @@ public final class ApplyRunner: Sendable {
 
         // Fetch.
         let fetched: FetchResult
+        let fetchStart = DispatchTime.now().uptimeNanoseconds
         do {
             fetched = try await provider.fetch(ticker: chunk.symbol, timeframe: timeframe, from: chunk.from, to: chunk.to)
+            fetchNanoseconds = DispatchTime.now().uptimeNanoseconds - fetchStart
         } catch {
+            fetchNanoseconds = DispatchTime.now().uptimeNanoseconds - fetchStart
             let transient: Bool
             switch error {
             case let .transport(_, http): transient = http.isTransient
@@ -302,7 +333,9 @@ public final class ApplyRunner: Sendable {
         let providerName = chunk.provider
         let overwrite = options.overwrite
         let written: UpsertCounts
+        let writeStart = DispatchTime.now().uptimeNanoseconds
         do {
+            defer { writeNanoseconds = DispatchTime.now().uptimeNanoseconds - writeStart }
             written = try await database.run { connection in
                 try connection.transaction { connection in
                     let store = try BarStore(connection: connection)
@@ -373,6 +406,29 @@ public final class ApplyRunner: Sendable {
         }
     }
 
+    // MARK: Staleness
+
+    private func checkStaleness(_ todo: [Plan.Chunk], state: Shared) async throws {
+        let wanted = Set(todo.map { SeriesID($0) })
+        guard !wanted.isEmpty else { return }
+        let plan = self.plan
+        let options = self.gridOptions
+        let database = try await Database.connect(url: connections.databaseURL, label: "barfill.apply.staleness")
+        let (stale, notes) = try await database.run { connection in
+            try StalenessCheck.staleSeries(of: plan, among: wanted, options: options, connection: connection)
+        }
+        for note in notes {
+            state.withLock { $0.warnings.append(note) }
+            onEvent(.warning(note))
+        }
+        guard !stale.isEmpty else { return }
+        if self.options.strict { throw ApplyError.stalePlan(series: stale) }
+        let shown = stale.prefix(5).joined(separator: ", ") + (stale.count > 5 ? " and \(stale.count - 5) more" : "")
+        let warning = "stale plan: the database changed since the plan was made for \(shown); each chunk is re-checked before it is fetched"
+        state.withLock { $0.warnings.append(warning) }
+        onEvent(.warning(warning))
+    }
+
     // MARK: Rate-limit state
 
     private func restoreRateLimits() async throws {
@@ -386,12 +442,19 @@ public final class ApplyRunner: Sendable {
 
     private func saveRateLimits() async throws {
         let checkpoint = self.checkpoint
-        for (provider, limiter) in connections.limiters {
-            let state = await limiter.state
-            guard let data = try? JSONEncoder().encode(state) else { continue }
-            let now = Self.now()
-            try await offPool { try checkpoint.saveRateLimitState(data, provider: provider.rawValue, at: now) }
+        let now = Self.now()
+        for (provider, data) in await rateLimitStates() {
+            try await offPool { try checkpoint.saveRateLimitState(data, provider: provider, at: now) }
         }
+    }
+
+    /// Each limiter's state, encoded for the checkpoint, by provider name.
+    private func rateLimitStates() async -> [String: Data] {
+        var states: [String: Data] = [:]
+        for (provider, limiter) in connections.limiters {
+            if let data = try? JSONEncoder().encode(await limiter.state) { states[provider.rawValue] = data }
+        }
+        return states
     }
 
     static func now() -> Int64 { Int64(Date().timeIntervalSince1970) }

@@ -217,6 +217,15 @@ public final class CheckpointStore: Sendable {
         return try result.get()
     }
 
+    /// `PRAGMA synchronous` of the store's connection (2 = FULL), for tests.
+    func synchronousLevel() throws(CheckpointError) -> Int {
+        try withDatabase { db in
+            let statement = try db.prepare("PRAGMA synchronous")
+            _ = try statement.step()
+            return Int(statement.int64(at: 0))
+        }
+    }
+
     // MARK: Plans and chunks
 
     /// Records that a run of `planKey` starts now, and adds a pending row for each chunk not seen before.
@@ -270,8 +279,13 @@ public final class CheckpointStore: Sendable {
         }
     }
 
-    /// A run is about to work on the chunk: one more attempt.
+    /// A run is about to work on the chunk: one more attempt. Committed without its own fsync
+    /// (`synchronous=NORMAL` for this one transaction): a process crash keeps it all the same, only a
+    /// power cut could lose it, and then the chunk merely looks pending again. The chunk's next mark
+    /// (`synchronous=FULL`) makes both durable.
     public func markRunning(planKey: String, chunkID: String, at now: Int64) throws(CheckpointError) {
+        try withDatabase { db in try db.execute("PRAGMA synchronous=NORMAL") }
+        defer { try? withDatabase { db in try db.execute("PRAGMA synchronous=FULL") } }
         try update(planKey, chunkID, """
             UPDATE chunks SET status = 'running', attempts = attempts + 1, started_at = ?3, finished_at = NULL,
                               next_attempt_at = NULL
@@ -280,10 +294,12 @@ public final class CheckpointStore: Sendable {
     }
 
     /// The chunk's bars are committed (`done`) or there was nothing to do (`skipped`).
+    /// `rateLimits` (provider → state) are saved in the same transaction, so one fsync covers both.
     public func markFinished(planKey: String, chunkID: String, status: ChunkStatus, counts: ChunkCounts,
-                             at now: Int64, durationMilliseconds: Int64) throws(CheckpointError) {
+                             at now: Int64, durationMilliseconds: Int64,
+                             rateLimits: [String: Data] = [:]) throws(CheckpointError) {
         precondition(status.isFinished, "markFinished takes done or skipped")
-        try update(planKey, chunkID, """
+        try update(planKey, chunkID, rateLimits: rateLimits, at: now, """
             UPDATE chunks SET status = ?3, requests = ?4, bars_fetched = ?5, bars_inserted = ?6, bars_updated = ?7,
                               bars_unchanged = ?8, bars_rejected = ?9, bars_off_grid = ?10, confirmed_empty = ?11,
                               last_error = NULL, next_attempt_at = NULL, finished_at = ?12, duration_ms = ?13
@@ -298,8 +314,9 @@ public final class CheckpointStore: Sendable {
     /// The chunk did not finish. `permanent` failures (`failed`) are not retried by later runs; others go back
     /// to `pending` with `nextAttemptAt` as the earliest retry. `message` must already be redacted.
     public func markUnfinished(planKey: String, chunkID: String, permanent: Bool, message: String?,
-                               nextAttemptAt: Int64?, requests: Int, at now: Int64) throws(CheckpointError) {
-        try update(planKey, chunkID, """
+                               nextAttemptAt: Int64?, requests: Int, at now: Int64,
+                               rateLimits: [String: Data] = [:]) throws(CheckpointError) {
+        try update(planKey, chunkID, rateLimits: rateLimits, at: now, """
             UPDATE chunks SET status = ?3, last_error = ?4, next_attempt_at = ?5, finished_at = ?6,
                               requests = requests + ?7
             WHERE plan_key = ?1 AND chunk_id = ?2
@@ -308,12 +325,18 @@ public final class CheckpointStore: Sendable {
                   .integer(now), .integer(Int64(requests))])
     }
 
-    private func update(_ planKey: String, _ chunkID: String, _ sql: String, _ rest: [SQLiteValue]) throws(CheckpointError) {
+    private func update(_ planKey: String, _ chunkID: String, rateLimits: [String: Data] = [:], at now: Int64 = 0,
+                        _ sql: String, _ rest: [SQLiteValue]) throws(CheckpointError) {
         let path = self.path
         try withDatabase { db in
-            try db.prepare(sql).bind([.text(planKey), .text(chunkID)] + rest).run()
-            if db.changes != 1 {
-                throw CheckpointError.storage(path: path, reason: "chunk \(chunkID) is not registered for this plan")
+            try db.transaction {
+                try db.prepare(sql).bind([.text(planKey), .text(chunkID)] + rest).run()
+                if db.changes != 1 {
+                    throw CheckpointError.storage(path: path, reason: "chunk \(chunkID) is not registered for this plan")
+                }
+                for (provider, state) in rateLimits.sorted(by: { $0.key < $1.key }) {
+                    try Self.saveRateLimit(db, state, provider: provider, at: now)
+                }
             }
         }
     }
@@ -374,12 +397,14 @@ public final class CheckpointStore: Sendable {
     }
 
     public func saveRateLimitState(_ data: Data, provider: String, at now: Int64) throws(CheckpointError) {
-        try withDatabase { db in
-            try db.prepare("""
-                INSERT INTO rate_limits (provider, state, updated_at) VALUES (?1, ?2, ?3)
-                ON CONFLICT (provider) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at
-                """).bind(.text(provider), .blob(data), .integer(now)).run()
-        }
+        try withDatabase { db in try Self.saveRateLimit(db, data, provider: provider, at: now) }
+    }
+
+    private static func saveRateLimit(_ db: SQLiteDatabase, _ data: Data, provider: String, at now: Int64) throws {
+        try db.prepare("""
+            INSERT INTO rate_limits (provider, state, updated_at) VALUES (?1, ?2, ?3)
+            ON CONFLICT (provider) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at
+            """).bind(.text(provider), .blob(data), .integer(now)).run()
     }
 }
 

@@ -13,6 +13,7 @@ let benchmarks: [Benchmark] = [
     Benchmark(name: "calendar", run: CalendarBench.run),
     Benchmark(name: "http", run: httpBenchmark),
     Benchmark(name: "gaps", run: GapScanBench.run),
+    Benchmark(name: "apply", run: ApplyBench.run),
 ]
 
 let wanted = Set(CommandLine.arguments.dropFirst())

@@ -18,7 +18,7 @@ struct Apply: AsyncParsableCommand {
             provider under its rate limit, and upserts it in one transaction, recording progress in \
             a SQLite checkpoint so a stopped run resumes where it stopped.
             Exit codes: 0 every chunk done or skipped; 75 stopped early but resumable (rate limit, \
-            budget, deadline, signal, checkpoint in use); 1 some chunks failed (listed); 65 invalid or \
+            budget, deadline, signal, checkpoint in use); 1 some chunks failed (listed) or the database went away; 65 invalid or \
             tampered plan or checkpoint; 64 usage.
             """)
 
@@ -39,8 +39,7 @@ struct Apply: AsyncParsableCommand {
     @Option(help: "Start no chunk after this long, e.g. 25m or 1h30m (exit 75 when reached).")
     var deadline: String?
 
-    @Option(help: "Rate limits per provider, e.g. massive=5/min,finnhub=60/min (default: the providers' published limits).")
-    var rate: String?
+    @OptionGroup var rates: RateOptions
 
     @Flag(help: "Update rows whose values differ from the provider's (default: only insert missing bars).")
     var overwrite = false
@@ -54,11 +53,6 @@ struct Apply: AsyncParsableCommand {
     @Option(help: "Write a machine-readable run report (JSON) to this file.")
     var report: String?
 
-    /// Real seconds per provider second: below 1, rate-limit windows pass faster than the wall
-    /// (tests and demos against the simulated provider run at the same scale).
-    @Option(help: .hidden)
-    var timeScale: Double = 1
-
     /// Slots that ended less than this many seconds ago are never ledgered as confirmed empty.
     @Option(help: .hidden)
     var emptyGrace: Int64 = 86_400
@@ -69,8 +63,6 @@ struct Apply: AsyncParsableCommand {
         if let deadline, DurationText.seconds(deadline) == nil {
             throw ValidationError("--deadline \(deadline) is not a duration like 25m, 1h30m or 90s")
         }
-        guard timeScale > 0 else { throw ValidationError("--time-scale must be positive") }
-        _ = try rateLimits()
     }
 
     func run() async throws {
@@ -87,8 +79,8 @@ struct Apply: AsyncParsableCommand {
                                    maxRequests: maxRequests, deadline: wallDeadline, emptyGraceSeconds: emptyGrace)
 
         let providers = Set(plan.chunks.map(\.provider))
-        let clock = ProviderClock(timeScale: timeScale)
-        let rates = try rateLimits()
+        let clock = rates.clock
+        let timeScale = clock.timeScale
         var limiters: [ProviderName: RateLimiter] = [:]
         var settings: [ProviderName: ProviderSettings] = [:]
         if !dryRun {
@@ -97,7 +89,7 @@ struct Apply: AsyncParsableCommand {
                 settings[provider] = found
                 // The deadline in the limiter's nominal time, so a long wait for the window is not started.
                 let nominalDeadline = deadlineSeconds.map { clock.now() + Double($0) / timeScale }
-                limiters[provider] = RateLimiter(provider: provider, key: found.key, limits: rates[provider],
+                limiters[provider] = RateLimiter(provider: provider, key: found.key, limits: try rates.limits(for: provider),
                                                  budget: RequestBudget(maxRequests: maxRequests, deadline: nominalDeadline),
                                                  clock: clock)
             }
@@ -114,7 +106,7 @@ struct Apply: AsyncParsableCommand {
         // The ETA follows the slowest provider's sustained rate.
         var slowest = Double.infinity
         for provider in providers {
-            for limit in rates[provider] ?? RateLimit.defaults(for: provider) {
+            for limit in try rates.limits(for: provider) {
                 slowest = min(slowest, Double(limit.requests) / limit.window * 60)
             }
         }
@@ -161,21 +153,6 @@ struct Apply: AsyncParsableCommand {
             throw ApplyError.unreadablePlan(path: path, reason: (error as NSError).localizedDescription)
         }
         return try Plan(decoding: bytes)
-    }
-
-    /// `--rate massive=5/min,finnhub=60/min` as limits per provider.
-    private func rateLimits() throws -> [ProviderName: [RateLimit]] {
-        guard let rate else { return [:] }
-        var limits: [ProviderName: [RateLimit]] = [:]
-        for part in rate.split(separator: ",") {
-            let pair = part.split(separator: "=", maxSplits: 1)
-            guard pair.count == 2, let provider = ProviderName(rawValue: String(pair[0])),
-                  let limit = RateLimit(parsing: pair[1]) else {
-                throw ValidationError("--rate \(part) is not PROVIDER=N/UNIT, e.g. massive=5/min")
-            }
-            limits[provider, default: []].append(limit)
-        }
-        return limits
     }
 
     private func writeReport(_ report: ApplyReport) throws {

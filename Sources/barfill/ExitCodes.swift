@@ -1,6 +1,8 @@
 import ArgumentParser
 import BarfillApply
 import BarfillCore
+import BarfillHTTP
+import BarfillPostgres
 import BarfillSQLite
 import Foundation
 
@@ -39,6 +41,17 @@ enum ExitCodes {
             return failure
         case let error as ApplyError:
             return code(for: error)
+        case let error as ProviderError:
+            switch error {
+            // How barfill was invoked (environment, options), not what happened at the provider.
+            case .missingKey, .invalidBaseURL, .unsupportedTimeframe, .invalidWindow: return usage
+            default: return failure
+            }
+        case is CalendarError:
+            return usage
+        case is PostgresError, is HTTPError:
+            // Connection refused or lost, a server error: nothing half-written, the next run redoes it.
+            return failure
         default:
             return failure
         }

@@ -19,7 +19,8 @@ struct ApplyCommandTests {
         let symbolId: String
 
         func apply(_ extra: [String] = [], plan path: String? = nil) async throws -> BarfillBinary.Run {
-            try await binary.run(["apply", path ?? planPath, "--checkpoint", fixture.checkpointPath] + extra,
+            try await binary.run(["apply", path ?? planPath, "--checkpoint", fixture.checkpointPath,
+                                  "--rate", "massive=6000/min"] + extra,
                                  directory: fixture.directory)
         }
 
@@ -42,8 +43,9 @@ struct ApplyCommandTests {
         func barCount() throws -> Int { try fixture.rowCounts(symbolId, .h1).rows }
     }
 
-    static func setup(environment extra: [String: String] = [:]) throws -> Setup {
-        let fixture = try ApplyFixture()
+    static func setup(environment extra: [String: String] = [:],
+                      simulator: SimulatedProvider.Configuration = SimulatedProvider.Configuration()) throws -> Setup {
+        let fixture = try ApplyFixture(simulator: simulator)
         let id = try fixture.seed("AAPL", .h1, holes: holes)
         let plan = fixture.plan([("AAPL", .h1, holes)])
         let planPath = fixture.directory.appendingPathComponent("plan.json").path
@@ -86,6 +88,32 @@ struct ApplyCommandTests {
         #expect(status.stdout.contains("AAPL"))
         #expect(status.stdout.contains("\(before + 11)"))
         #expect(status.stdout.contains("3/3 chunks"))
+        let json = try await setup.binary.run(["status", "--symbols", "AAPL", "--format", "json",
+                                               "--checkpoint", setup.fixture.checkpointPath],
+                                              directory: setup.fixture.directory)
+        #expect(json.status == 0, "\(json.stderr)")
+        let rows = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]]
+        let h1 = rows?.first { $0["timeframe"] as? String == "h1" }
+        #expect(h1?["bars"] as? Int == before + 11)
+        #expect(h1?["last_result"] as? String == "apply: 6 inserted, 0 updated, 0 confirmed empty")   // the last chunk, 24..<30
+        #expect((h1?["checkpoint"] as? [String: Int])?["finished"] == 3)
+    }
+
+    @Test func aFailedChunkIsAnnotatedListedInTheSummaryAndExits1() async throws {
+        let summary = FileManager.default.temporaryDirectory.appendingPathComponent("summary-\(UUID().uuidString).md")
+        defer { try? FileManager.default.removeItem(at: summary) }
+        let setup = try Self.setup(environment: ["GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": summary.path])
+        let plan = setup.fixture.plan([("AAPL", .h1, Self.holes), ("GONE", .h1, [1..<2])])
+        let path = try setup.writePlan(plan.text, name: "with-unknown.json")
+        let run = try await setup.apply(plan: path)
+        #expect(run.status == 1, "\(run.stderr)")
+        #expect(run.stdout.contains("::error title=barfill apply::chunk"))
+        #expect(run.stdout.contains("GONE"))
+        #expect(run.stderr.contains("failed: "))
+        let markdown = try String(contentsOf: summary, encoding: .utf8)
+        #expect(markdown.contains("**Failed chunks**"))
+        #expect(markdown.contains("not in the symbols table"))
+        #expect(try setup.barCount() == ApplyFixture.ordinals(.h1).count)
     }
 
     @Test func dryRunListsTheChunksAndTouchesNothing() async throws {
@@ -109,6 +137,48 @@ struct ApplyCommandTests {
         let counts = try setup.fixture.rowCounts(setup.symbolId, .h1)
         #expect(counts.rows == ApplyFixture.ordinals(.h1).count)
         #expect(counts.rows == counts.distinct)
+    }
+
+    @Test func sigtermFinishesTheChunkInFlightThenExits75() async throws {
+        let setup = try Self.setup(simulator: SimulatedProvider.Configuration(
+            faultRules: [SimulatedProvider.FaultRule(every: 1, fault: .slow(0.8))]))
+        let reportPath = setup.fixture.directory.appendingPathComponent("run.json").path
+        let (process, _, err) = try setup.binary.start(
+            ["apply", setup.planPath, "--checkpoint", setup.fixture.checkpointPath, "--rate", "massive=6000/min",
+             "--report", reportPath], directory: setup.fixture.directory)
+        // The first answer takes 0.8 s: signal while it is on its way (timed on a thread of its own,
+        // which a busy cooperative pool cannot delay).
+        let signalled = try await CrashSafetyTests.onOwnThread { () -> Bool in
+            usleep(400_000)
+            let running = process.isRunning
+            process.terminate()
+            process.waitUntilExit()
+            return running
+        }
+        #expect(signalled)
+        let stderr = (try? String(contentsOf: err, encoding: .utf8)) ?? ""
+        #expect(process.terminationStatus == 75, "\(stderr)")
+        #expect(stderr.contains("signal"))
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: reportPath))) as? [String: Any]
+        #expect(report?["stop"] as? String == "signal")
+        // The chunk in flight was finished, and no other was started.
+        let chunks = report?["chunks"] as? [[String: Any]] ?? []
+        #expect(chunks.count == 1)
+        #expect(chunks.first?["status"] as? String == "done")
+        #expect(setup.fixture.requests().count == 1)
+
+        let resumed = try await setup.apply()
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(setup.fixture.requests().count == 3)
+    }
+
+    @Test func aDeadlineStopsStartingChunksAndExits75() async throws {
+        let setup = try Self.setup(simulator: SimulatedProvider.Configuration(
+            faultRules: [SimulatedProvider.FaultRule(every: 1, fault: .slow(1.2))]))
+        let run = try await setup.apply(["--deadline", "1s"])
+        #expect(run.status == 75, "\(run.stderr)")
+        #expect(run.stderr.contains("deadline"))
+        #expect(setup.fixture.requests().count == 1)
     }
 
     @Test(arguments: [
@@ -171,10 +241,10 @@ struct ApplyCommandTests {
         #expect(try await setup.apply(["--rate", "massive=fast"]).status == 64)
     }
 
-    @Test func aMissingKeyIsAClearFailure() async throws {
+    @Test func aMissingKeyIsAUsageErrorThatNamesTheVariable() async throws {
         let setup = try Self.setup(environment: ["MASSIVE_API_KEY": ""])
         let run = try await setup.apply()
-        #expect(run.status == 1)
+        #expect(run.status == 64)
         #expect(run.stderr.contains("MASSIVE_API_KEY"))
     }
 }

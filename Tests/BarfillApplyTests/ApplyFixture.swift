@@ -93,16 +93,27 @@ final class ApplyFixture: @unchecked Sendable {
                     series: listed, chunks: chunks)
     }
 
-    /// A runner over `plan` with the simulated Massive behind a limiter at `limits`.
+    /// A runner over `plan` with the simulated providers behind limiters at `limits`.
     func runner(_ plan: Plan, options: ApplyOptions = ApplyOptions(), limits: [RateLimit] = [RateLimit(requests: 10_000, per: 60)],
                 checkpoint: CheckpointStore, control: ApplyControl = ApplyControl(),
-                maxRateLimited: Int = 3) throws -> ApplyRunner {
-        let settings = try ProviderSettings(provider: .massive, baseURL: simulator.massiveBaseURL, key: Self.key)
+                maxRateLimited: Int = 3, databaseURL: String? = nil) throws -> ApplyRunner {
+        let simulator = self.simulator
         let budget = RequestBudget(maxRequests: options.maxRequests, deadline: nil)
-        let limiter = RateLimiter(provider: .massive, key: Self.key, limits: limits, budget: budget, clock: clock,
-                                  maxRateLimitedResponses: maxRateLimited)
-        let connections = ApplyConnections(databaseURL: database.url, limiters: [.massive: limiter]) { _, limiter in
-            try MassiveClient(settings: settings, limiter: limiter, retry: RetryPolicy(maxAttempts: 2, baseDelay: 0.01, maxDelay: 0.05))
+        var limiters: [ProviderName: RateLimiter] = [:]
+        for provider in ProviderName.allCases {
+            limiters[provider] = RateLimiter(provider: provider, key: Self.key, limits: limits, budget: budget, clock: clock,
+                                             maxRateLimitedResponses: maxRateLimited)
+        }
+        let connections = ApplyConnections(databaseURL: databaseURL ?? database.url, limiters: limiters) { provider, limiter in
+            let retry = RetryPolicy(maxAttempts: 2, baseDelay: 0.01, maxDelay: 0.05)
+            switch provider {
+            case .massive:
+                let settings = try ProviderSettings(provider: .massive, baseURL: simulator.massiveBaseURL, key: Self.key)
+                return try MassiveClient(settings: settings, limiter: limiter, retry: retry)
+            case .finnhub:
+                let settings = try ProviderSettings(provider: .finnhub, baseURL: simulator.finnhubBaseURL, key: Self.key)
+                return try FinnhubClient(settings: settings, limiter: limiter, retry: retry)
+            }
         }
         return try ApplyRunner(plan: plan, checkpoint: checkpoint, connections: connections, options: options,
                                control: control)
@@ -111,9 +122,11 @@ final class ApplyFixture: @unchecked Sendable {
     /// Runs `plan` to its end with the fixture's checkpoint, which is closed (and unlocked) on return.
     func apply(_ plan: Plan, options: ApplyOptions = ApplyOptions(),
                limits: [RateLimit] = [RateLimit(requests: 10_000, per: 60)],
-               control: ApplyControl = ApplyControl()) async throws -> ApplyReport {
+               control: ApplyControl = ApplyControl(), databaseURL: String? = nil,
+               maxRateLimited: Int = 3) async throws -> ApplyReport {
         let store = try CheckpointStore(path: checkpointPath)
-        let runner = try runner(plan, options: options, limits: limits, checkpoint: store, control: control)
+        let runner = try runner(plan, options: options, limits: limits, checkpoint: store, control: control,
+                                maxRateLimited: maxRateLimited, databaseURL: databaseURL)
         return try await runner.run()
     }
 

@@ -30,6 +30,32 @@ struct ApplyRateLimitTests {
         #expect(try fixture.rowCounts(id, .h1).rows == ApplyFixture.ordinals(.h1).count)
     }
 
+    @Test func theProvidersRateLimitStopsTheRunAndTheNextRunRespectsTheWindowItSaved() async throws {
+        let fixture = try Self.fixture()
+        let id = try fixture.seed("AAPL", .h1, holes: Self.holes)
+        let plan = fixture.plan([("AAPL", .h1, Self.holes)])
+        // Paced too fast, and told to stop at the first 429.
+        let first = try await fixture.apply(plan, limits: [RateLimit(requests: 50, per: 60)], maxRateLimited: 1)
+        guard case let .stopped(.rateLimited(provider, _)) = first.outcome else {
+            Issue.record("expected a stop by the rate limit, got \(first.outcome)")
+            return
+        }
+        #expect(provider == .massive)
+        #expect(fixture.requests(status: 429).count == 1)
+        let saved = try CheckpointStore(path: fixture.checkpointPath, exclusive: false).rateLimitState(provider: "massive")
+        let state = try JSONDecoder().decode(RateLimiter.State.self, from: try #require(saved))
+        #expect(state.blockedUntil != nil)
+        #expect(state.keyFingerprint == ApplyFixture.key.fingerprint)
+
+        // Resumed right away, configured right: it waits out the saved window instead of meeting another 429.
+        let second = try await fixture.apply(plan, limits: Self.freeTier)
+        #expect(second.outcome == .complete)
+        #expect(fixture.requests(status: 429).count == 1)
+        let counts = try fixture.rowCounts(id, .h1)
+        #expect(counts.rows == ApplyFixture.ordinals(.h1).count)
+        #expect(counts.rows == counts.distinct)
+    }
+
     @Test func misconfiguredItGetsAtMostOne429PerWindowStopsAt75AndTheResumedRunCompletes() async throws {
         let fixture = try Self.fixture()
         let id = try fixture.seed("AAPL", .h1, holes: Self.holes)

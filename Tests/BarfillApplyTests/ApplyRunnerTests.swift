@@ -46,6 +46,39 @@ struct ApplyRunnerTests {
         #expect(try fixture.database.barTimes(symbolId: id, timeframe: .h1) == expected)
     }
 
+    @Test func aFinnhubPlanFillsTheSameWayWithDailyBarsOnTheGridsKey() async throws {
+        let fixture = try ApplyFixture()
+        let h1 = try fixture.seed("AAPL", .h1, holes: Self.h1Holes)
+        let d1 = try fixture.database.connection.query("SELECT id::text FROM symbols WHERE ticker = 'AAPL'").string(0, 0)!
+        let grid = ApplyFixture.grid(.d1)
+        let days = ApplyFixture.ordinals(.d1)
+        try fixture.database.insertBars(days.filter { ![4, 5, 12].contains($0 - days.lowerBound) }.compactMap {
+            SimulatedBars.bar(ticker: "AAPL", key: grid.slot(at: $0).start, illiquid: false, intraday: false)?.bar
+        }, symbolId: d1, timeframe: .d1)
+        let plan = fixture.plan([("AAPL", .h1, Self.h1Holes), ("AAPL", .d1, [4..<6, 12..<13])], provider: .finnhub)
+        let report = try await fixture.apply(plan)
+        #expect(report.outcome == .complete)
+        #expect(report.chunks.allSatisfy { $0.status == .done })
+        #expect(try fixture.database.barTimes(symbolId: h1, timeframe: .h1).count == ApplyFixture.ordinals(.h1).count)
+        #expect(try fixture.database.barTimes(symbolId: d1, timeframe: .d1) == days.map { grid.slot(at: $0).start })
+        #expect(fixture.requests().allSatisfy { $0.api == .finnhub })
+    }
+
+    @Test func worksThroughATransactionModePooler() async throws {
+        let fixture = try ApplyFixture()
+        guard let pooler = fixture.database.poolerURL else {
+            Issue.record("scripts/with-postgres did not start pgbouncer, so BARFILL_TEST_POOLER_URL is unset")
+            return
+        }
+        let id = try fixture.seed("AAPL", .h1, holes: Self.h1Holes)
+        let plan = fixture.plan([("AAPL", .h1, Self.h1Holes)])
+        let report = try await fixture.apply(plan, options: ApplyOptions(concurrency: 2), databaseURL: pooler)
+        #expect(report.outcome == .complete)
+        let counts = try fixture.rowCounts(id, .h1)
+        #expect(counts.rows == ApplyFixture.ordinals(.h1).count)
+        #expect(counts.rows == counts.distinct)
+    }
+
     @Test func slotsTheProviderAnswersEmptyGoToTheLedgerAndAreNotFetchedAgain() async throws {
         let fixture = try ApplyFixture(simulator: SimulatedProvider.Configuration(illiquidTickers: ["QUIET"]))
         let holes: [Range<Int>] = [20..<60]

@@ -17,6 +17,18 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: path))
     }
 
+    @Test func markingAChunkRunningLeavesCommitsFullySynchronous() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = try CheckpointStore(path: dir.appendingPathComponent("checkpoint.sqlite").path)
+        try store.begin(planKey: "p1", chunks: chunks, at: 100)
+        #expect(try store.synchronousLevel() == 2)
+        try store.markRunning(planKey: "p1", chunkID: "c0", at: 101)
+        #expect(try store.synchronousLevel() == 2)
+        #expect(throws: CheckpointError.self) { try store.markRunning(planKey: "p1", chunkID: "nope", at: 102) }
+        #expect(try store.synchronousLevel() == 2)
+    }
+
     @Test func progressSurvivesReopeningAndAPlanWithChunksDeleted() throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -96,6 +108,33 @@ import Testing
         let store = try CheckpointStore(path: path)
         #expect(try store.rateLimitState(provider: "massive") == blob)
         #expect(try store.rateLimitState(provider: "finnhub") == Data("f".utf8))
+    }
+
+    @Test func finishingAChunkSavesTheRateLimitsInTheSameTransaction() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = try CheckpointStore(path: dir.appendingPathComponent("checkpoint.sqlite").path)
+        try store.begin(planKey: "p1", chunks: chunks, at: 100)
+        try store.markRunning(planKey: "p1", chunkID: "c0", at: 101)
+        try store.markFinished(planKey: "p1", chunkID: "c0", status: .done, counts: ChunkCounts(), at: 102,
+                               durationMilliseconds: 1, rateLimits: ["massive": Data("after c0".utf8)])
+        #expect(try store.rateLimitState(provider: "massive") == Data("after c0".utf8))
+        // A mark that fails (unknown chunk) leaves the saved state as it was.
+        #expect(throws: CheckpointError.self) {
+            try store.markUnfinished(planKey: "p1", chunkID: "nope", permanent: false, message: nil, nextAttemptAt: nil,
+                                     requests: 1, at: 103, rateLimits: ["massive": Data("lost".utf8)])
+        }
+        #expect(try store.rateLimitState(provider: "massive") == Data("after c0".utf8))
+    }
+
+    @Test func aReaderOpensBesideTheRunThatHoldsTheLock() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("checkpoint.sqlite").path
+        let writer = try CheckpointStore(path: path)
+        try writer.begin(planKey: "p1", chunks: chunks, at: 100)
+        let reader = try CheckpointStore(path: path, exclusive: false)
+        #expect(try reader.seriesProgress().first?.chunks == 3)
     }
 
     @Test func aSecondStoreOnTheSameFileIsRefusedUntilTheFirstCloses() throws {
