@@ -39,7 +39,7 @@ let package = Package(
         ]),
         // `make bench`: benchmarks are a program, never timed tests.
         .executableTarget(name: "barfill-bench", dependencies: [
-            "BarfillCore", "BarfillPostgres", "BarfillHTTP", "BarfillApply", "BarfillTestSupport",
+            "BarfillCore", "BarfillPostgres", "BarfillSQLite", "BarfillHTTP", "BarfillApply", "BarfillTestSupport",
         ]),
 
         // Shared by the test targets: a fresh database per test, fixtures built from the domain.
