@@ -150,6 +150,8 @@ public final class ApplyRunner: Sendable {
         while true {
             let pick: Plan.Chunk? = state.withLock { s in
                 if s.halted != nil || s.stop != nil { return nil }
+                // Nothing left is a finished run, even when the budget or the deadline ran out with the last chunk.
+                guard s.next < todo.count else { return nil }
                 if let stop = control.stopRequested { s.stop = stop; return nil }
                 if let deadline = options.deadline, Date().timeIntervalSince1970 >= deadline {
                     s.stop = .deadline
@@ -159,7 +161,6 @@ public final class ApplyRunner: Sendable {
                     s.stop = .requestBudget
                     return nil
                 }
-                guard s.next < todo.count else { return nil }
                 defer { s.next += 1 }
                 return todo[s.next]
             }
@@ -329,6 +330,8 @@ public final class ApplyRunner: Sendable {
         let emptyRanges = Self.ranges(of: silent, on: grid)
         counts.confirmedEmpty = silent.count
 
+        let stillMissing = Set(missing)
+
         // Upsert, ledger and status in one transaction.
         let providerName = chunk.provider
         let overwrite = options.overwrite
@@ -339,8 +342,25 @@ public final class ApplyRunner: Sendable {
             written = try await database.run { connection in
                 try connection.transaction { connection in
                     let store = try BarStore(connection: connection)
-                    let counts = try store.upsert(bars: onGrid, symbolId: symbolId, timeframe: timeframe,
-                                                  provider: providerName, overwrite: overwrite)
+                    let counts: UpsertCounts
+                    if overwrite {
+                        counts = try store.upsert(bars: onGrid, symbolId: symbolId, timeframe: timeframe,
+                                                  provider: providerName, overwrite: true)
+                    } else {
+                        // Bars for the slots the precheck found still missing go straight in by COPY
+                        // (BarStore falls back to the upsert if another writer got there first); the
+                        // chunk's other bars, for slots that held a bar when the plan was made, go
+                        // through the upsert, which keeps what is stored.
+                        let absent = onGrid.filter { stillMissing.contains($0.ts) }
+                        let others = onGrid.filter { !stillMissing.contains($0.ts) }
+                        let inserted = try store.insertAbsent(bars: absent, symbolId: symbolId,
+                                                              timeframe: timeframe, provider: providerName)
+                        let kept = try store.upsert(bars: others, symbolId: symbolId, timeframe: timeframe,
+                                                    provider: providerName)
+                        counts = UpsertCounts(inserted: inserted.inserted + kept.inserted,
+                                              updated: inserted.updated + kept.updated,
+                                              unchanged: inserted.unchanged + kept.unchanged)
+                    }
                     try store.recordEmpty(ranges: emptyRanges, symbolId: symbolId, timeframe: timeframe,
                                           provider: providerName)
                     try store.updateStatus(symbolId: symbolId, timeframe: timeframe,

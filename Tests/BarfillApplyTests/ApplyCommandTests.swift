@@ -139,6 +139,15 @@ struct ApplyCommandTests {
         #expect(counts.rows == counts.distinct)
     }
 
+    @Test func aBudgetSpentByTheLastChunkIsAFinishedRunNotAResumableOne() async throws {
+        let setup = try Self.setup()
+        let planned = setup.plan.chunks.reduce(0) { $0 + $1.requests }
+        let run = try await setup.apply(["--max-requests", String(planned)])
+        #expect(run.status == 0, "\(run.stderr)")
+        let counts = try setup.fixture.rowCounts(setup.symbolId, .h1)
+        #expect(counts.rows == ApplyFixture.ordinals(.h1).count)
+    }
+
     @Test func sigtermFinishesTheChunkInFlightThenExits75() async throws {
         let setup = try Self.setup(simulator: SimulatedProvider.Configuration(
             faultRules: [SimulatedProvider.FaultRule(every: 1, fault: .slow(0.8))]))

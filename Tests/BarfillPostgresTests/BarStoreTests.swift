@@ -27,6 +27,37 @@ struct BarStoreTests {
     }
 
     @Test(arguments: schemas)
+    func insertingAbsentBarsCopiesThemStraightIn(_ schema: TestDatabase.Schema) throws {
+        let db = try TestDatabase.fresh(schema: schema)
+        let symbol = try db.insertSymbol("AAPL")
+        let store = try BarStore(connection: db.connection)
+        #expect(try store.insertAbsent(bars: Self.hours(0..<4), symbolId: symbol, timeframe: .h1, provider: .massive)
+                == UpsertCounts(inserted: 4))
+        #expect(try db.barTimes(symbolId: symbol, timeframe: .h1) == Self.hours(0..<4).map(\.ts))
+    }
+
+    @Test(arguments: schemas)
+    func aBarStoredSinceThePrecheckTurnsTheCopyIntoAnUpsertInTheSameTransaction(_ schema: TestDatabase.Schema) throws {
+        let db = try TestDatabase.fresh(schema: schema)
+        let symbol = try db.insertSymbol("AAPL")
+        // Another writer stored hour 2 after the chunk's precheck found it empty.
+        try db.insertBars(Self.hours(2..<3).map { fixtureBar(at: $0.ts, price: 42) }, symbolId: symbol, timeframe: .h1)
+        let counts = try db.connection.transaction { connection in
+            let store = try BarStore(connection: connection)
+            let counts = try store.insertAbsent(bars: Self.hours(0..<5), symbolId: symbol, timeframe: .h1, provider: .massive)
+            // The transaction is still usable after the refused COPY.
+            #expect(try connection.query("SELECT count(*) FROM ohlc_bars").int(0, 0) == 5)
+            return counts
+        }
+        #expect(counts == UpsertCounts(inserted: 4, updated: 0, unchanged: 1))
+        #expect(try db.barTimes(symbolId: symbol, timeframe: .h1) == Self.hours(0..<5).map(\.ts))
+        // The other writer's bar was kept, not overwritten.
+        #expect(try db.connection.query("SELECT close::float8 FROM ohlc_bars WHERE ts = $1::timestamptz",
+                                        [Timestamp(Self.hours(2..<3)[0].ts)]).double(0, 0)
+                == fixtureBar(at: Self.hours(2..<3)[0].ts, price: 42).close)
+    }
+
+    @Test(arguments: schemas)
     func overwriteUpdatesOnlyRowsThatDiffer(_ schema: TestDatabase.Schema) throws {
         let db = try TestDatabase.fresh(schema: schema)
         let symbol = try db.insertSymbol("MSFT")
