@@ -107,9 +107,7 @@ public struct BarStore {
                        overwrite: Bool = false) throws -> UpsertCounts {
         try checkSupported(timeframe)
         let label = try providerLabel(provider)
-        var latest: [Int64: Bar] = [:]
-        for bar in bars { latest[bar.ts] = bar }
-        let unique = latest.values.sorted { $0.ts < $1.ts }
+        let unique = Self.lastPerTimestamp(bars)
         guard !unique.isEmpty else { return UpsertCounts() }
 
         return try connection.withinTransaction { connection in
@@ -120,20 +118,7 @@ public struct BarStore {
                 SELECT symbol_id, timeframe, ts, open, high, low, close, volume, provider FROM ohlc_bars WITH NO DATA
                 """)
             try connection.query("TRUNCATE barfill_incoming")
-            try connection.copy("COPY barfill_incoming (symbol_id, timeframe, ts, open, high, low, close, volume, provider) FROM STDIN") { writer in
-                for bar in unique {
-                    writer.append(symbolId)
-                    writer.append(timeframe.rawValue)
-                    writer.appendTimestamp(bar.ts)
-                    try writer.append(bar.open)
-                    try writer.append(bar.high)
-                    try writer.append(bar.low)
-                    try writer.append(bar.close)
-                    try writer.append(bar.volume)
-                    writer.append(label)
-                    try writer.endRow()
-                }
-            }
+            _ = try Self.copy(unique, into: "barfill_incoming", symbolId: symbolId, timeframe: timeframe, provider: label, on: connection)
             let rows = try connection.query(overwrite ? UpsertQuery.overwrite : UpsertQuery.keepExisting)
             let inserted = try rows.int(0, 0) ?? 0
             let updated = try rows.int(0, 1) ?? 0
@@ -151,34 +136,45 @@ public struct BarStore {
                              provider: ProviderName) throws -> UpsertCounts {
         try checkSupported(timeframe)
         let label = try providerLabel(provider)
-        var latest: [Int64: Bar] = [:]
-        for bar in bars { latest[bar.ts] = bar }
-        let unique = latest.values.sorted { $0.ts < $1.ts }
+        let unique = Self.lastPerTimestamp(bars)
         guard !unique.isEmpty else { return UpsertCounts() }
 
         return try connection.withinTransaction { connection in
             try connection.query("SAVEPOINT barfill_insert_absent")
             do {
-                let copied = try connection.copy("COPY ohlc_bars (symbol_id, timeframe, ts, open, high, low, close, volume, provider) FROM STDIN") { writer in
-                    for bar in unique {
-                        writer.append(symbolId)
-                        writer.append(timeframe.rawValue)
-                        writer.appendTimestamp(bar.ts)
-                        try writer.append(bar.open)
-                        try writer.append(bar.high)
-                        try writer.append(bar.low)
-                        try writer.append(bar.close)
-                        try writer.append(bar.volume)
-                        writer.append(label)
-                        try writer.endRow()
-                    }
-                }
+                let copied = try Self.copy(unique, into: "ohlc_bars", symbolId: symbolId, timeframe: timeframe, provider: label, on: connection)
                 try connection.query("RELEASE SAVEPOINT barfill_insert_absent")
                 return UpsertCounts(inserted: copied)
             } catch let error as PostgresError where error.sqlState == "23505" {
                 // unique_violation: a bar arrived since the precheck.
                 try connection.query("ROLLBACK TO SAVEPOINT barfill_insert_absent")
                 return try upsert(bars: unique, symbolId: symbolId, timeframe: timeframe, provider: provider)
+            }
+        }
+    }
+
+    /// One row per timestamp (the last bar given wins), in time order.
+    private static func lastPerTimestamp(_ bars: [Bar]) -> [Bar] {
+        var latest: [Int64: Bar] = [:]
+        for bar in bars { latest[bar.ts] = bar }
+        return latest.values.sorted { $0.ts < $1.ts }
+    }
+
+    /// COPYs bars of one series into `table` (`ohlc_bars` or the upsert's temp table; never input).
+    private static func copy(_ bars: [Bar], into table: StaticString, symbolId: String, timeframe: Timeframe,
+                             provider label: String, on connection: PostgresConnection) throws -> Int {
+        try connection.copy("COPY \(table) (symbol_id, timeframe, ts, open, high, low, close, volume, provider) FROM STDIN") { writer in
+            for bar in bars {
+                writer.append(symbolId)
+                writer.append(timeframe.rawValue)
+                writer.appendTimestamp(bar.ts)
+                try writer.append(bar.open)
+                try writer.append(bar.high)
+                try writer.append(bar.low)
+                try writer.append(bar.close)
+                try writer.append(bar.volume)
+                writer.append(label)
+                try writer.endRow()
             }
         }
     }
