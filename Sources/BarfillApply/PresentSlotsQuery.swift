@@ -1,18 +1,25 @@
 import BarfillCore
 import BarfillPostgres
 
-/// The precheck before a fetch, in one statement: which of a chunk's slot starts already hold a bar,
-/// and which lie in a range the provider confirmed empty. Only those rows come back.
+/// The precheck before a fetch: which of a chunk's slot starts already hold a bar, and which lie
+/// in a range the provider confirmed empty.
+///
+/// Two range reads instead of a probe per slot: the bars of the series between the chunk's first
+/// and last slot (one ordered pass over the (symbol_id, timeframe, ts) index, usually returning
+/// nothing since the slots were planned as missing), and the ledger ranges overlapping that span.
+/// The slots are matched against both here.
 enum PresentSlotsQuery {
-    /// $1 symbol id, $2 timeframe (typed by `ohlc_bars.timeframe`, enum or text, so the
-    /// (symbol_id, timeframe, ts) index serves each probe), $3 slot starts, $4 timeframe as text (the ledger's).
-    static let sql = """
-        SELECT extract(epoch FROM s.ts)::bigint,
-               EXISTS (SELECT 1 FROM ohlc_bars b WHERE b.symbol_id = $1::uuid AND b.timeframe = $2 AND b.ts = s.ts)
-        FROM unnest($3::timestamptz[]) AS s (ts)
-        WHERE EXISTS (SELECT 1 FROM ohlc_bars b WHERE b.symbol_id = $1::uuid AND b.timeframe = $2 AND b.ts = s.ts)
-           OR EXISTS (SELECT 1 FROM barfill.empty_ranges e
-                      WHERE e.symbol_id = $1::uuid AND e.timeframe = $4::text AND e.from_ts <= s.ts AND s.ts < e.to_ts)
+    /// $1 symbol id, $2 timeframe (typed by `ohlc_bars.timeframe`, enum or text, so the index
+    /// serves the range), $3 and $4 the first and last slot start.
+    static let bars = """
+        SELECT extract(epoch FROM ts)::bigint FROM ohlc_bars
+        WHERE symbol_id = $1::uuid AND timeframe = $2 AND ts >= $3::timestamptz AND ts <= $4::timestamptz
+        """
+
+    /// $1 symbol id, $2 timeframe as text (the ledger's), $3 and $4 the first and last slot start.
+    static let ledger = """
+        SELECT extract(epoch FROM from_ts)::bigint, extract(epoch FROM to_ts)::bigint FROM barfill.empty_ranges
+        WHERE symbol_id = $1::uuid AND timeframe = $2::text AND from_ts <= $4::timestamptz AND to_ts > $3::timestamptz
         """
 
     struct Answer: Sendable {
@@ -23,11 +30,16 @@ enum PresentSlotsQuery {
     static func run(_ connection: PostgresConnection, symbolId: String, timeframe: Timeframe,
                     slotStarts: [Int64]) throws -> Answer {
         var answer = Answer()
-        guard !slotStarts.isEmpty else { return answer }
-        let rows = try connection.query(sql, [symbolId, timeframe, slotStarts.map(Timestamp.init), timeframe.rawValue])
-        for row in 0..<rows.rowCount {
-            guard let ts = try rows.int64(row, 0) else { continue }
-            if rows.bool(row, 1) == true { answer.present.insert(ts) } else { answer.ledgered.insert(ts) }
+        guard let first = slotStarts.min(), let last = slotStarts.max() else { return answer }
+        let wanted = Set(slotStarts)
+        let stored = try connection.query(bars, [symbolId, timeframe, Timestamp(first), Timestamp(last)])
+        for row in 0..<stored.rowCount {
+            if let ts = try stored.int64(row, 0), wanted.contains(ts) { answer.present.insert(ts) }
+        }
+        let ranges = try connection.query(ledger, [symbolId, timeframe.rawValue, Timestamp(first), Timestamp(last)])
+        for row in 0..<ranges.rowCount {
+            guard let from = try ranges.int64(row, 0), let to = try ranges.int64(row, 1) else { continue }
+            for ts in wanted where from <= ts && ts < to && !answer.present.contains(ts) { answer.ledgered.insert(ts) }
         }
         return answer
     }
