@@ -22,11 +22,25 @@ public struct Timestamp: PostgresParameter, Sendable, Hashable {
 /// An array parameter (`text[]`, `bigint[]`, `uuid[]` …) in PostgreSQL's array literal form.
 extension Array: PostgresParameter where Element: PostgresParameter {
     public var postgresText: String {
-        "{" + map { element in
+        // Built in one buffer: scans bind arrays of thousands of elements.
+        var literal = "{"
+        literal.reserveCapacity(count * 28 + 2)
+        for (index, element) in enumerated() {
+            if index > 0 { literal.append(",") }
+            literal.append("\"")
             let text = element.postgresText
-            let escaped = text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-            return "\"" + escaped + "\""
-        }.joined(separator: ",") + "}"
+            if text.utf8.contains(where: { $0 == 0x5C || $0 == 0x22 }) {   // \ or "
+                for scalar in text.unicodeScalars {
+                    if scalar == "\\" || scalar == "\"" { literal.append("\\") }
+                    literal.unicodeScalars.append(scalar)
+                }
+            } else {
+                literal.append(text)
+            }
+            literal.append("\"")
+        }
+        literal.append("}")
+        return literal
     }
 }
 
