@@ -14,7 +14,7 @@ struct ApplyEndToEndTests {
 
     struct World {
         let fixture: ApplyFixture
-        let binary: BarfillBinary
+        var binary: BarfillBinary
         var planPath: String { fixture.directory.appendingPathComponent("plans/nightly.json").path }
 
         func run(_ arguments: [String]) async throws -> BarfillBinary.Run {
@@ -48,6 +48,35 @@ struct ApplyEndToEndTests {
             "MASSIVE_BASE_URL": fixture.simulator.massiveBaseURL,
         ])
         return World(fixture: fixture, binary: binary)
+    }
+
+    @Test func gapsWritesAPlanAReviewerAndGitHubActionsCanRead() async throws {
+        var world = try Self.world()
+        let summary = world.fixture.directory.appendingPathComponent("step-summary.md")
+        world.binary.environment["GITHUB_STEP_SUMMARY"] = summary.path
+        world.binary.environment["GITHUB_ACTIONS"] = "true"
+        let scan = try await world.gaps(["--format", "markdown"])
+        // Without --detailed-exitcode, finding gaps is success.
+        #expect(scan.status == 0, "\(scan.stderr)")
+        let plan = try Plan(decoding: Array(Data(contentsOf: URL(fileURLWithPath: world.planPath))))
+        #expect(!plan.chunks.isEmpty)
+        // The markdown goes to standard output (for a pull request body) and to the job summary;
+        // the plan itself went to --output only.
+        #expect(scan.stdout == plan.markdownSummary() || scan.stdout == plan.markdownSummary() + "\n")
+        #expect(!scan.stdout.contains("\"chunks\""))
+        #expect(try String(contentsOf: summary, encoding: .utf8).contains(plan.markdownSummary()))
+        for chunk in plan.chunks { #expect(scan.stdout.contains(chunk.symbol.value)) }
+    }
+
+    @Test func gapsRefusesAHostileTickerBeforeTouchingAnything() async throws {
+        let world = try Self.world()
+        for ticker in ["AAPL;DROP TABLE symbols", "../etc", "A B", "AAPL%2F"] {
+            let run = try await world.run(["gaps", "--symbols", ticker, "--output", world.planPath] + Self.window)
+            #expect(run.status == 64, "\(ticker): \(run.stderr)")
+            #expect(run.stderr.contains("is not a ticker"))
+        }
+        #expect(!FileManager.default.fileExists(atPath: world.planPath))
+        #expect(try world.fixture.database.connection.query("SELECT count(*) FROM symbols").int(0, 0) == 2)
     }
 
     @Test func holesToPlanToApplyLeaveNoGapAndNoDuplicateAndAReRunIsANoOp() async throws {
