@@ -15,6 +15,8 @@ public enum ApplyError: LocalizedError, Sendable, Equatable {
     case cannotWrite(path: String, reason: String)
     /// An option value that makes no sense (`--concurrency 0`, `--deadline -5m`).
     case invalidOption(String)
+    /// The database lacks barfill's tables (or a newer version of them): `barfill migrate` was not run.
+    case notMigrated(pending: [String])
 
     public var errorDescription: String? {
         switch self {
@@ -30,6 +32,8 @@ public enum ApplyError: LocalizedError, Sendable, Equatable {
             "cannot write \(path): \(reason)"
         case let .invalidOption(what):
             what
+        case let .notMigrated(pending):
+            "the database lacks barfill's own tables (migrations not applied: \(pending.joined(separator: ", "))); run `barfill migrate` once with a role that may create tables (see the README, Supabase setup), then apply again"
         }
     }
 }

@@ -73,6 +73,7 @@ public final class ApplyRunner: Sendable {
     /// before or outside a chunk (no database, the checkpoint failing); per-chunk trouble is in the report.
     public func run() async throws -> ApplyReport {
         let startedAt = Self.now()
+        try await checkSchema()
         let keys = plan.chunks.map { ChunkKey(id: $0.id, symbol: $0.symbol.value, timeframe: $0.timeframe.rawValue) }
         let checkpoint = self.checkpoint
         let planKey = self.planKey
@@ -427,6 +428,14 @@ public final class ApplyRunner: Sendable {
     }
 
     // MARK: Staleness
+
+    /// apply writes barfill's own tables (ledger, status) in every chunk's transaction: without
+    /// them every chunk would fail the same way, so say once what to do.
+    private func checkSchema() async throws {
+        let database = try await Database.connect(url: connections.databaseURL, label: "barfill.apply.schema")
+        let pending = try await database.run { connection in try Migrator(connection: connection).pending().map(\.name) }
+        guard pending.isEmpty else { throw ApplyError.notMigrated(pending: pending) }
+    }
 
     private func checkStaleness(_ todo: [Plan.Chunk], state: Shared) async throws {
         let wanted = Set(todo.map { SeriesID($0) })

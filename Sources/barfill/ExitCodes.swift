@@ -61,7 +61,7 @@ enum ExitCodes {
         switch error {
         case .stalePlan, .planCalendarMismatch, .unknownGrid: dataError
         case .invalidOption: usage
-        case .unreadablePlan, .cannotWrite: failure
+        case .unreadablePlan, .cannotWrite, .notMigrated: failure
         }
     }
 

@@ -57,6 +57,18 @@ struct ApplyCommandTests {
                      planPath: planPath, symbolId: id)
     }
 
+    @Test func aDatabaseWithoutBarfillsTablesIsToldToMigrateBeforeAnyFetch() async throws {
+        let setup = try Self.setup()
+        // As if `barfill migrate` had never run: the app's own tables only.
+        try setup.fixture.database.connection.execute(script: "DROP SCHEMA barfill CASCADE")
+        let before = try setup.barCount()
+        let run = try await setup.apply()
+        #expect(run.status == 1, "\(run.stderr)")
+        #expect(run.stderr.contains("barfill migrate"))
+        #expect(setup.fixture.requests().isEmpty)
+        #expect(try setup.barCount() == before)
+    }
+
     @Test func appliesAPlanWritesTheReportAndTheJobSummaryAndExitsZero() async throws {
         let summary = FileManager.default.temporaryDirectory.appendingPathComponent("summary-\(UUID().uuidString).md")
         defer { try? FileManager.default.removeItem(at: summary) }

@@ -15,8 +15,9 @@ import Glibc
 /// table as a run left alone: nothing lost, nothing duplicated, no chunk fetched more than twice.
 @Suite(.serialized, .requiresPostgres)
 struct CrashSafetyTests {
-    static let tickers = ["AAPL", "MSFT", "IBM", "KO", "PEP", "QUIET"]
-    /// Twenty holes per series, one chunk each: 120 chunks.
+    /// Enough chunks that 24 kills fit even when each run finishes several chunks before its kill.
+    static let tickers = ["AAPL", "MSFT", "IBM", "KO", "PEP", "XOM", "CVX", "JPM", "BAC", "WMT", "T", "QUIET"]
+    /// Twenty holes per series, one chunk each: 240 chunks.
     static let holes: [Range<Int>] = (0..<20).map { ($0 * 6 + 1)..<($0 * 6 + 3) }
     static let kills = 24
     /// The simulator has no limit here; pacing at the free tier's 5/min would make each run minutes long.
