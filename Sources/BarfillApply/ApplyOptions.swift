@@ -33,11 +33,23 @@ public struct ApplyOptions: Sendable {
 /// Asks a running apply to stop after the chunks in flight (SIGINT, SIGTERM). Safe from any thread.
 public final class ApplyControl: Sendable {
     private let requested = Mutex<ApplyStop?>(nil)
+    private let handlers = Mutex<[@Sendable () -> Void]>([])
 
     public init() {}
 
     public func requestStop(_ reason: ApplyStop = .signal) {
-        requested.withLock { if $0 == nil { $0 = reason } }
+        let first = requested.withLock { stop in
+            defer { if stop == nil { stop = reason } }
+            return stop == nil
+        }
+        guard first else { return }
+        for handler in handlers.withLock({ $0 }) { handler() }
+    }
+
+    /// Runs `handler` once a stop is requested (at once if it already was).
+    public func onStop(_ handler: @escaping @Sendable () -> Void) {
+        handlers.withLock { $0.append(handler) }
+        if stopRequested != nil { handler() }
     }
 
     public var stopRequested: ApplyStop? { requested.withLock { $0 } }

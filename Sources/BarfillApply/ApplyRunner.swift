@@ -91,6 +91,11 @@ public final class ApplyRunner: Sendable {
         onEvent(.began(chunks: plan.chunks.count, alreadyFinished: alreadyFinished,
                        requests: todo.reduce(0) { $0 + $1.requests }, missingBars: todo.reduce(0) { $0 + $1.missingBars }))
 
+        // A stop ends waits for the rate limiter at once: a chunk whose request has not gone out
+        // is left pending, rather than holding the stop for up to a provider's window.
+        for limiter in connections.limiters.values {
+            control.onStop { Task { await limiter.stopGranting() } }
+        }
         let workers = min(options.concurrency, todo.count)
         if workers > 0 {
             try await withThrowingTaskGroup(of: Void.self) { group in

@@ -129,6 +129,8 @@ public actor RateLimiter {
     private var blockStartedAt: Double = -.infinity
     public private(set) var requestsGranted = 0
     public private(set) var rateLimitedResponses = 0
+    /// Set when the run is stopping: waits end and no permit is granted any more.
+    private var stopped = false
 
     public init(provider: ProviderName, key: APIKey, limits: [RateLimit]? = nil, budget: RequestBudget = .unlimited,
                 clock: ProviderClock = .system, maxRateLimitedResponses: Int = 3, maxRateLimitWait: Double = 900) {
@@ -145,9 +147,14 @@ public actor RateLimiter {
 
     /// Waits until a request may start without exceeding any limit, then grants it.
     /// Throws the reason to stop when the budget, the deadline or a cancellation comes first.
+    /// The run is stopping (a signal): every wait for a permit ends with `.cancelled` within
+    /// about a second (of the limiter's clock), and no request is granted any more. A request
+    /// already sent is not affected.
+    public func stopGranting() { stopped = true }
+
     public func acquire() async throws(StopReason) -> Permit {
         while true {
-            if Task.isCancelled { throw .cancelled }
+            if Task.isCancelled || stopped { throw .cancelled }
             if let max = budget.maxRequests, requestsGranted >= max { throw .requestBudgetExhausted }
             let now = clock.now()
             let earliest = earliestStart(now: now)
@@ -159,7 +166,8 @@ public actor RateLimiter {
                 log.append((permit.id, now))
                 return permit
             }
-            do { try await clock.sleep(earliest - now) } catch { throw .cancelled }
+            // In slices, so that `stopGranting` ends a long wait (a free tier's minute) promptly.
+            do { try await clock.sleep(min(earliest - now, 1)) } catch { throw .cancelled }
         }
     }
 

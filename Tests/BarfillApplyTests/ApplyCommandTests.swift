@@ -160,6 +160,33 @@ struct ApplyCommandTests {
         #expect(counts.rows == ApplyFixture.ordinals(.h1).count)
     }
 
+    @Test func aSignalEndsAWaitForTheRateLimiterWithoutSendingTheRequest() async throws {
+        let setup = try Self.setup()
+        // One request a (real) minute: the first chunk goes at once, the second waits for the window.
+        let (process, _, err) = try setup.binary.start(
+            ["apply", setup.planPath, "--checkpoint", setup.fixture.checkpointPath, "--rate", "massive=1/min"],
+            directory: setup.fixture.directory)
+        let secondsToStop = try await CrashSafetyTests.onOwnThread { () -> Double in
+            let giveUp = Date().addingTimeInterval(30)
+            while setup.fixture.requests().isEmpty, Date() < giveUp { usleep(20_000) }
+            usleep(500_000)   // the first chunk's write, then the second chunk's wait begins
+            let signalled = Date()
+            process.terminate()
+            process.waitUntilExit()
+            return Date().timeIntervalSince(signalled)
+        }
+        let stderr = (try? String(contentsOf: err, encoding: .utf8)) ?? ""
+        #expect(process.terminationStatus == 75, "\(stderr)")
+        // Stopped within seconds, not after the rest of the minute; the waiting request never went out.
+        #expect(secondsToStop < 15, "\(stderr)")
+        #expect(setup.fixture.requests().count == 1)
+
+        let resumed = try await setup.apply()
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        let counts = try setup.fixture.rowCounts(setup.symbolId, .h1)
+        #expect(counts.rows == ApplyFixture.ordinals(.h1).count && counts.rows == counts.distinct)
+    }
+
     @Test func sigtermFinishesTheChunkInFlightThenExits75() async throws {
         let setup = try Self.setup(simulator: SimulatedProvider.Configuration(
             faultRules: [SimulatedProvider.FaultRule(every: 1, fault: .slow(0.8))]))
