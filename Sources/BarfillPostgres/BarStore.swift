@@ -160,8 +160,10 @@ public struct BarStore {
         return latest.values.sorted { $0.ts < $1.ts }
     }
 
-    /// COPYs bars of one series into `table` (`ohlc_bars` or the upsert's temp table; never input).
-    private static func copy(_ bars: [Bar], into table: StaticString, symbolId: String, timeframe: Timeframe,
+    /// COPYs bars of one series into `table` (`ohlc_bars` or the upsert's temp table; never input),
+    /// with no conflict handling: a bar already stored makes the COPY fail. `provider` is the
+    /// schema's `data_provider` label. Returns the number of rows written.
+    public static func copy(_ bars: [Bar], into table: StaticString, symbolId: String, timeframe: Timeframe,
                              provider label: String, on connection: PostgresConnection) throws -> Int {
         try connection.copy("COPY \(table) (symbol_id, timeframe, ts, open, high, low, close, volume, provider) FROM STDIN") { writer in
             for bar in bars {

@@ -105,20 +105,8 @@ public final class TestDatabase: @unchecked Sendable {
     public func insertBars(_ bars: some Sequence<Bar>, symbolId: String, timeframe: Timeframe,
                            provider: String = "massive") throws -> Int {
         try connection.withinTransaction { connection in
-            try connection.copy("COPY ohlc_bars (symbol_id, timeframe, ts, open, high, low, close, volume, provider) FROM STDIN") { writer in
-                for bar in bars {
-                    writer.append(symbolId)
-                    writer.append(timeframe.rawValue)
-                    writer.appendTimestamp(bar.ts)
-                    try writer.append(bar.open)
-                    try writer.append(bar.high)
-                    try writer.append(bar.low)
-                    try writer.append(bar.close)
-                    try writer.append(bar.volume)
-                    writer.append(provider)
-                    try writer.endRow()
-                }
-            }
+            try BarStore.copy(Array(bars), into: "ohlc_bars", symbolId: symbolId, timeframe: timeframe,
+                              provider: provider, on: connection)
         }
     }
 
