@@ -81,9 +81,22 @@ import Testing
     }
 
     @Test func retryAfterIsHonoured() async throws {
-        let slow = RateLimit(requests: 2, per: 120)
-        let loopback = try Self.scaled(serverLimit: slow) { $0.retryAfter = true }
-        let client = try loopback.massive(limiter: loopback.limiter(.massive, limits: [RateLimit(requests: 20, per: 60)]))
+        try await Self.expectTheServersHintIsWaitedOut(.massive) { $0.retryAfter = true }
+    }
+
+    @Test func finnhubsRateLimitResetIsHonoured() async throws {
+        try await Self.expectTheServersHintIsWaitedOut(.finnhub) { $0.rateLimitReset = true }
+    }
+
+    /// The server allows 2 requests per 120 s and says when to come back (Retry-After or
+    /// X-Ratelimit-Reset); the client, configured for 20 per 60 s, sends a third and gets a 429.
+    static func expectTheServersHintIsWaitedOut(
+        _ provider: ProviderName, _ configure: (inout SimulatedProvider.Configuration) -> Void
+    ) async throws {
+        let loopback = try Self.scaled(serverLimit: RateLimit(requests: 2, per: 120), configure)
+        let limiter = loopback.limiter(provider, limits: [RateLimit(requests: 20, per: 60)])
+        let client: any BarProvider = provider == .massive
+            ? try loopback.massive(limiter: limiter) : try loopback.finnhub(limiter: limiter)
         for _ in 0..<3 {
             let result = try await client.fetch(ticker: aapl, timeframe: .d1, from: March2024.from, to: March2024.to)
             #expect(result.isComplete)
@@ -92,20 +105,6 @@ import Testing
         try #require(log.map(\.status) == [200, 200, 429, 200])
         // The server's hint pointed past the client's own 60 s window, to when the first request leaves
         // the server's 120 s window: the client waited exactly that out.
-        #expect(log[3].at >= log[0].at + 120)
-        #expect(log[3].at - log[2].at > 60)
-    }
-
-    @Test func finnhubsRateLimitResetIsHonoured() async throws {
-        let slow = RateLimit(requests: 2, per: 120)
-        let loopback = try Self.scaled(serverLimit: slow) { $0.rateLimitReset = true }
-        let client = try loopback.finnhub(limiter: loopback.limiter(.finnhub, limits: [RateLimit(requests: 20, per: 60)]))
-        for _ in 0..<3 {
-            let result = try await client.fetch(ticker: aapl, timeframe: .d1, from: March2024.from, to: March2024.to)
-            #expect(result.isComplete)
-        }
-        let log = loopback.provider.log
-        try #require(log.map(\.status) == [200, 200, 429, 200])
         #expect(log[3].at >= log[0].at + 120)
         #expect(log[3].at - log[2].at > 60)
     }
