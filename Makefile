@@ -1,7 +1,7 @@
 # The README's two commands: `make demo` and `make test`. Each installs what is missing.
 SWIFT ?= swift
 
-.PHONY: deps build test lint demo bench clean
+.PHONY: deps build test lint workflows demo bench clean
 
 deps:
 	@scripts/install-deps
@@ -17,6 +17,14 @@ test: deps
 # Every workflow under .github/workflows must pass actionlint.
 lint: deps
 	actionlint
+
+# The workflows' shell: shellcheck over every run: block and the shell scripts under scripts/, then
+# the harness that runs the steps against stubbed barfill and gh (scenarios in Tests/workflows/).
+# Needs root (the workspace of a container job belongs to another user); no Swift toolchain.
+workflows:
+	@scripts/install-deps workflows
+	python3 scripts/workflow-harness shellcheck
+	python3 scripts/workflow-harness
 
 demo: deps
 	$(SWIFT) build
