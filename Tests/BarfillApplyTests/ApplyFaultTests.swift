@@ -105,8 +105,9 @@ struct ApplyFaultTests {
         // On the server's own database: a database cannot refuse connections while one is connected to it.
         let admin = try PostgresConnection(url: TestDatabase.serverURL)
         async let run = fixture.apply(plan)
-        // New connections are refused from here on; then the worker's connection is cut mid-chunk.
-        try await Task.sleep(nanoseconds: 300_000_000)
+        // Once the first request is at the (slow) provider, every connection is open: new ones are
+        // refused from here on, then the worker's connection is cut mid-chunk.
+        for _ in 0..<500 where fixture.requests().isEmpty { try await Task.sleep(nanoseconds: 10_000_000) }
         _ = try admin.query("ALTER DATABASE \(fixture.database.name) ALLOW_CONNECTIONS false")
         let killed = try await Self.terminateWorkers(fixture, admin: admin)
         let report = try await run
@@ -126,7 +127,8 @@ struct ApplyFaultTests {
     static func terminateWorkers(_ fixture: ApplyFixture, admin given: PostgresConnection? = nil) async throws -> Int {
         let admin = try given ?? fixture.database.connect()
         let fixturePID = try fixture.database.connection.query("SELECT pg_backend_pid()").int(0, 0)!
-        try await Task.sleep(nanoseconds: 600_000_000)
+        // While the fetch is in flight (the simulator answers after 1.5 s; the precheck is long done).
+        for _ in 0..<500 where fixture.requests().isEmpty { try await Task.sleep(nanoseconds: 10_000_000) }
         var killed = 0
         for _ in 0..<40 where killed == 0 {
             killed = try admin.query("""
