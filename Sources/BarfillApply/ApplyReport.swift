@@ -12,6 +12,12 @@ public enum ApplyStop: Sendable, Hashable, CustomStringConvertible {
     case deadline
     /// SIGINT or SIGTERM: the chunk in flight was finished first.
     case signal
+    /// Nothing at the provider's base URL accepted a connection (refused, no DNS answer, connect timeout).
+    case providerUnreachable(provider: ProviderName, baseURL: String)
+    /// The database went away mid-run and did not come back within a few reconnection attempts.
+    case databaseLost
+    /// Chunks were left pending by transient faults (5xx, timeouts, garbled answers) that outlasted the retries.
+    case transientFaults(chunks: Int)
 
     public var description: String {
         switch self {
@@ -20,6 +26,12 @@ public enum ApplyStop: Sendable, Hashable, CustomStringConvertible {
         case .requestBudget: "the request budget (--max-requests) is spent"
         case .deadline: "the deadline (--deadline) came"
         case .signal: "interrupted by a signal after finishing the chunk in flight"
+        case let .providerUnreachable(provider, baseURL):
+            "\(provider.rawValue) cannot be reached at \(baseURL); its chunks are left pending: check the network or the base URL, then run the same command again"
+        case .databaseLost:
+            "the database connection was lost and did not come back; nothing of the chunk in flight was written: run the same command again"
+        case let .transientFaults(chunks):
+            "\(chunks) chunk(s) met provider faults (server errors, timeouts, garbled answers) that outlasted the retries and are left pending; run the same command again"
         }
     }
 
@@ -29,6 +41,9 @@ public enum ApplyStop: Sendable, Hashable, CustomStringConvertible {
         case .requestBudget: "request-budget"
         case .deadline: "deadline"
         case .signal: "signal"
+        case .providerUnreachable: "provider-unreachable"
+        case .databaseLost: "database-lost"
+        case .transientFaults: "transient-faults"
         }
     }
 }
@@ -119,11 +134,8 @@ public struct ApplyReport: Sendable {
     }
 
     public var totals: ChunkCounts { chunks.reduce(ChunkCounts()) { $0 + $1.counts } }
-    /// Chunks that failed for good, and, when the run failed, those an error left for the next run.
-    public var failed: [ChunkResult] {
-        if case .failed = outcome { return chunks.filter { $0.status == .failed || $0.status == .pending } }
-        return chunks.filter { $0.status == .failed }
-    }
+    /// Chunks that failed for good (those left for the next run are `pending`).
+    public var failed: [ChunkResult] { chunks.filter { $0.status == .failed } }
 
     /// The report as canonical JSON (sorted keys), for `--report`.
     public func json() -> String {

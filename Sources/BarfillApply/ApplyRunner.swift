@@ -6,9 +6,8 @@ import Dispatch
 import Foundation
 import Synchronization
 
-/// Runs a plan chunk by chunk: precheck, fetch, keep on-grid bars, upsert with the ledger and
-/// status in one transaction, then mark the chunk done in the checkpoint. The database commits
-/// first, so a crash between the two only re-runs a chunk whose precheck then finds it filled.
+/// Runs a plan chunk by chunk with workers sharing the providers' rate limiters; each chunk goes
+/// through `ChunkPipeline` (precheck, fetch, keep on grid, write, checkpoint).
 public final class ApplyRunner: Sendable {
     public let plan: Plan
     public let planPath: String?
@@ -64,8 +63,6 @@ public final class ApplyRunner: Sendable {
         var results: [ChunkResult] = []
         var requests = 0
         var stop: ApplyStop?
-        /// The database went away: no worker starts another chunk.
-        var halted: String?
         var warnings: [String] = []
     }
 
@@ -96,11 +93,15 @@ public final class ApplyRunner: Sendable {
         for limiter in connections.limiters.values {
             control.onStop { Task { await limiter.stopGranting() } }
         }
+        // One --max-requests budget for the run, whichever providers spend it.
+        let allowance = RequestAllowance(maxRequests: options.maxRequests)
+        for limiter in connections.limiters.values { await limiter.share(allowance) }
+        let pipeline = self.pipeline
         let workers = min(options.concurrency, todo.count)
         if workers > 0 {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for _ in 0..<workers {
-                    group.addTask { try await self.work(todo, state: state) }
+                    group.addTask { try await self.work(todo, state: state, pipeline: pipeline) }
                 }
                 try await group.waitForAll()
             }
@@ -108,18 +109,17 @@ public final class ApplyRunner: Sendable {
         try await saveRateLimits()
 
         let final = state.withLock { $0 }
-        // A chunk that failed for good needs a person, so it outranks a resumable stop; a chunk left
-        // pending by a transient error (5xx after retries, the database gone) counts as failed unless
-        // the run stopped anyway.
+        // A chunk that failed for good needs a person, so it outranks a resumable stop; chunks left
+        // pending by transient faults (5xx or garbled answers after the retries) are resumable.
         let permanent = final.results.filter { $0.status == .failed }
         let unfinished = final.results.filter { $0.status == .pending }
         let outcome: ApplyOutcome
-        if !permanent.isEmpty || final.halted != nil {
-            outcome = .failed(chunks: max(permanent.count + (final.halted != nil ? unfinished.count : 0), 1))
+        if !permanent.isEmpty {
+            outcome = .failed(chunks: permanent.count)
         } else if let stop = final.stop {
             outcome = .stopped(stop)
         } else if !unfinished.isEmpty {
-            outcome = .failed(chunks: unfinished.count)
+            outcome = .stopped(.transientFaults(chunks: unfinished.count))
         } else {
             outcome = .complete
         }
@@ -149,28 +149,12 @@ public final class ApplyRunner: Sendable {
     }
 
     /// One worker: its own database connection and provider clients, taking chunks in plan order.
-    private func work(_ todo: [Plan.Chunk], state: Shared) async throws {
-        let database = try await Database.connect(url: connections.databaseURL, label: "barfill.apply.worker")
+    private func work(_ todo: [Plan.Chunk], state: Shared, pipeline: ChunkPipeline) async throws {
+        let database = try await WorkerDatabase.connect(url: connections.databaseURL, label: "barfill.apply.worker")
+        // A stop cancels a long statement rather than waiting for it; its chunk stays pending.
+        control.onStop { [weak database] in database?.cancel() }
         var providers: [ProviderName: any BarProvider] = [:]
-        let cache = WorkerCache()
-        while true {
-            let pick: Plan.Chunk? = state.withLock { s in
-                if s.halted != nil || s.stop != nil { return nil }
-                // Nothing left is a finished run, even when the budget or the deadline ran out with the last chunk.
-                guard s.next < todo.count else { return nil }
-                if let stop = control.stopRequested { s.stop = stop; return nil }
-                if let deadline = options.deadline, Date().timeIntervalSince1970 >= deadline {
-                    s.stop = .deadline
-                    return nil
-                }
-                if let max = options.maxRequests, s.requests >= max {
-                    s.stop = .requestBudget
-                    return nil
-                }
-                defer { s.next += 1 }
-                return todo[s.next]
-            }
-            guard let chunk = pick else { break }
+        while let chunk = nextChunk(todo, state: state) {
             let provider: any BarProvider
             if let made = providers[chunk.provider] {
                 provider = made
@@ -181,242 +165,42 @@ public final class ApplyRunner: Sendable {
                 provider = try connections.makeProvider(chunk.provider, limiter)
                 providers[chunk.provider] = provider
             }
-            let outcome = try await process(chunk, database: database, provider: provider, symbols: cache)
+            let (result, stop) = try await pipeline.run(chunk, database: database, provider: provider)
             state.withLock { s in
-                s.results.append(outcome.result)
-                s.requests += outcome.result.counts.requests
-                if let stop = outcome.stop, s.stop == nil { s.stop = stop }
-                if let halt = outcome.halt, s.halted == nil { s.halted = halt }
+                s.results.append(result)
+                s.requests += result.counts.requests
+                if let stop, s.stop == nil { s.stop = stop }
             }
-            onEvent(.chunkFinished(outcome.result))
-            if let stop = outcome.stop { onEvent(.stopping(stop)) }
+            onEvent(.chunkFinished(result))
+            if let stop { onEvent(.stopping(stop)) }
         }
     }
 
-    // MARK: One chunk
-
-    private struct ChunkOutcome {
-        var result: ChunkResult
-        var stop: ApplyStop?
-        var halt: String?
+    /// The next chunk to work on, or nil when the plan is done or the run is stopping.
+    private func nextChunk(_ todo: [Plan.Chunk], state: Shared) -> Plan.Chunk? {
+        state.withLock { s in
+            if s.stop != nil { return nil }
+            // Nothing left is a finished run, even when the budget or the deadline ran out with the last chunk.
+            guard s.next < todo.count else { return nil }
+            if let stop = control.stopRequested { s.stop = stop; return nil }
+            if let deadline = options.deadline, Date().timeIntervalSince1970 >= deadline {
+                s.stop = .deadline
+                return nil
+            }
+            if let max = options.maxRequests, s.requests >= max {
+                s.stop = .requestBudget
+                return nil
+            }
+            defer { s.next += 1 }
+            return todo[s.next]
+        }
     }
 
-    private struct Precheck: Sendable {
-        var symbolId: String?
-        var ledgered: Set<Int64>
-        var present: Set<Int64>
-    }
-
-    /// What one worker remembers between chunks: symbol ids by "TICKER timeframe", recorded once the
-    /// timeframe was checked against the database's enum.
-    private final class WorkerCache {
-        var ids: [String: String] = [:]
-    }
-
-    private func process(_ chunk: Plan.Chunk, database: Database, provider: any BarProvider,
-                         symbols: WorkerCache) async throws -> ChunkOutcome {
-        let started = Self.now()
-        let clock = DispatchTime.now().uptimeNanoseconds
-        let checkpoint = self.checkpoint
-        let planKey = self.planKey
-        try await offPool { try checkpoint.markRunning(planKey: planKey, chunkID: chunk.id, at: started) }
-        onEvent(.chunkStarted(id: chunk.id, symbol: chunk.symbol.value, timeframe: chunk.timeframe))
-
-        var counts = ChunkCounts()
-        var fetchNanoseconds: UInt64 = 0
-        var writeNanoseconds: UInt64 = 0
-        func finish(_ status: ChunkStatus, _ message: String?, stop: ApplyStop? = nil, halt: String? = nil,
-                    retryAt: Int64? = nil) async throws -> ChunkOutcome {
-            let elapsed = Int64((DispatchTime.now().uptimeNanoseconds - clock) / 1_000_000)
-            let now = Self.now()
-            let finalCounts = counts
-            // The limiters' state goes in with the chunk's mark, so a run killed right after still resumes
-            // knowing which requests are inside the provider's window.
-            let limits = await self.rateLimitStates()
-            if status.isFinished {
-                try await offPool {
-                    try checkpoint.markFinished(planKey: planKey, chunkID: chunk.id, status: status, counts: finalCounts,
-                                                at: now, durationMilliseconds: elapsed, rateLimits: limits)
-                }
-            } else {
-                try await offPool {
-                    try checkpoint.markUnfinished(planKey: planKey, chunkID: chunk.id, permanent: status == .failed,
-                                                  message: message, nextAttemptAt: retryAt,
-                                                  requests: finalCounts.requests, at: now, rateLimits: limits)
-                }
-            }
-            var result = ChunkResult(id: chunk.id, symbol: chunk.symbol.value, timeframe: chunk.timeframe,
-                                     provider: chunk.provider, from: chunk.from, to: chunk.to,
-                                     missingBars: chunk.missingBars, status: status, counts: finalCounts,
-                                     message: message, milliseconds: elapsed)
-            result.fetchMilliseconds = Int64(fetchNanoseconds / 1_000_000)
-            result.writeMilliseconds = Int64(writeNanoseconds / 1_000_000)
-            return ChunkOutcome(result: result, stop: stop, halt: halt)
-        }
-
-        // The plan's slots on this barfill's grid: a gap whose slot count differs was planned on another grid.
-        guard let grid = grids[chunk.timeframe] else { preconditionFailure("grid built for every timeframe") }
-        var slots: [Int] = []
-        for gap in chunk.gaps {
-            let ordinals = grid.ordinals(from: gap.from, until: gap.to)
-            guard ordinals.count == gap.bars else {
-                return try await finish(.failed, "gap \(UTC.format(gap.from)) … \(UTC.format(gap.to)) has \(gap.bars) slots in the plan but \(ordinals.count) on this grid; run `barfill gaps` again")
-            }
-            slots.append(contentsOf: ordinals)
-        }
-        let starts = slots.map { grid.slot(at: $0).start }
-
-        // Precheck: what is still missing now. The symbol's id and the timeframe's support are looked
-        // up once per worker; a chunk costs one statement here.
-        let ticker = chunk.symbol.value
-        let timeframe = chunk.timeframe
-        let known = symbols.ids["\(ticker) \(timeframe.rawValue)"]
-        let precheck: Precheck
-        do {
-            precheck = try await database.run { connection in
-                var symbolId = known
-                if symbolId == nil {
-                    let store = try BarStore(connection: connection)
-                    try store.checkSupported(timeframe)
-                    symbolId = try store.symbols(tickers: [ticker])[ticker]?.id
-                }
-                guard let symbolId else { return Precheck(symbolId: nil, ledgered: [], present: []) }
-                let answer = try PresentSlotsQuery.run(connection, symbolId: symbolId, timeframe: timeframe, slotStarts: starts)
-                return Precheck(symbolId: symbolId, ledgered: answer.ledgered, present: answer.present)
-            }
-        } catch {
-            return try await databaseTrouble(error, finish)
-        }
-        guard let symbolId = precheck.symbolId else {
-            return try await finish(.failed, "symbol \(ticker) is not in the symbols table")
-        }
-        symbols.ids["\(ticker) \(timeframe.rawValue)"] = symbolId
-        let missing = starts.filter { !precheck.ledgered.contains($0) && !precheck.present.contains($0) }
-        if missing.isEmpty {
-            return try await finish(.skipped, "already filled")
-        }
-
-        // Fetch.
-        let fetched: FetchResult
-        let fetchStart = DispatchTime.now().uptimeNanoseconds
-        do {
-            fetched = try await provider.fetch(ticker: chunk.symbol, timeframe: timeframe, from: chunk.from, to: chunk.to)
-            fetchNanoseconds = DispatchTime.now().uptimeNanoseconds - fetchStart
-        } catch {
-            fetchNanoseconds = DispatchTime.now().uptimeNanoseconds - fetchStart
-            let transient: Bool
-            switch error {
-            case let .transport(_, http): transient = http.isTransient
-            case let .httpStatus(_, status, _): transient = status >= 500 || status == 408
-            default: transient = false
-            }
-            return try await finish(transient ? .pending : .failed, error.localizedDescription,
-                                    retryAt: transient ? Self.now() + 60 : nil)
-        }
-        counts.requests = fetched.requests
-        counts.fetched = fetched.bars.count
-        counts.rejected = fetched.rejections.count
-        if let stop = fetched.stop {
-            // A partial answer is dropped: the window is fetched whole next time, so the ledger never
-            // records slots the provider was not asked about.
-            let applyStop = await self.stop(for: stop, provider: chunk.provider)
-            return try await finish(.pending, applyStop.description, stop: applyStop)
-        }
-
-        // Keep bars on the grid; the rest are counted as off-grid.
-        let onGrid = fetched.bars.filter { grid.ordinal(of: $0.ts) != nil }
-        counts.offGrid = fetched.bars.count - onGrid.count
-        let answered = Set(onGrid.map(\.ts))
-        let graceEnd = Self.now() - options.emptyGraceSeconds
-        let silent = slots.filter { ordinal in
-            let slot = grid.slot(at: ordinal)
-            return !answered.contains(slot.start) && !precheck.present.contains(slot.start)
-                && !precheck.ledgered.contains(slot.start) && slot.end <= graceEnd
-        }
-        let emptyRanges = Self.ranges(of: silent, on: grid)
-        counts.confirmedEmpty = silent.count
-
-        let stillMissing = Set(missing)
-
-        // Upsert, ledger and status in one transaction.
-        let providerName = chunk.provider
-        let overwrite = options.overwrite
-        let written: UpsertCounts
-        let writeStart = DispatchTime.now().uptimeNanoseconds
-        do {
-            defer { writeNanoseconds = DispatchTime.now().uptimeNanoseconds - writeStart }
-            written = try await database.run { connection in
-                try connection.transaction { connection in
-                    let store = try BarStore(connection: connection)
-                    let counts: UpsertCounts
-                    if overwrite {
-                        counts = try store.upsert(bars: onGrid, symbolId: symbolId, timeframe: timeframe,
-                                                  provider: providerName, overwrite: true)
-                    } else {
-                        // Bars for the slots the precheck found still missing go straight in by COPY
-                        // (BarStore falls back to the upsert if another writer got there first); the
-                        // chunk's other bars, for slots that held a bar when the plan was made, go
-                        // through the upsert, which keeps what is stored.
-                        let absent = onGrid.filter { stillMissing.contains($0.ts) }
-                        let others = onGrid.filter { !stillMissing.contains($0.ts) }
-                        let inserted = try store.insertAbsent(bars: absent, symbolId: symbolId,
-                                                              timeframe: timeframe, provider: providerName)
-                        let kept = try store.upsert(bars: others, symbolId: symbolId, timeframe: timeframe,
-                                                    provider: providerName)
-                        counts = UpsertCounts(inserted: inserted.inserted + kept.inserted,
-                                              updated: inserted.updated + kept.updated,
-                                              unchanged: inserted.unchanged + kept.unchanged)
-                    }
-                    try store.recordEmpty(ranges: emptyRanges, symbolId: symbolId, timeframe: timeframe,
-                                          provider: providerName)
-                    try store.updateStatus(symbolId: symbolId, timeframe: timeframe,
-                                           result: "apply: \(counts.inserted) inserted, \(counts.updated) updated, \(silent.count) confirmed empty")
-                    return counts
-                }
-            }
-        } catch {
-            return try await databaseTrouble(error, finish)
-        }
-        counts.inserted = written.inserted
-        counts.updated = written.updated
-        counts.unchanged = written.unchanged
-        return try await finish(.done, nil)
-    }
-
-    /// A lost or refused connection stops the run (the chunk's transaction was not committed, the
-    /// chunk is left for the next run); any other database error fails just this chunk.
-    private func databaseTrouble(
-        _ error: any Error,
-        _ finish: (ChunkStatus, String?, ApplyStop?, String?, Int64?) async throws -> ChunkOutcome
-    ) async throws -> ChunkOutcome {
-        let message = (error as? LocalizedError)?.errorDescription ?? "\(error)"
-        if let error = error as? PostgresError {
-            switch error {
-            case .connectionLost, .cannotConnect:
-                return try await finish(.pending, message, nil, message, nil)
-            default:
-                break
-            }
-        }
-        return try await finish(.failed, message, nil, nil, nil)
-    }
-
-    /// Consecutive ordinals as half-open time ranges: first slot's start to last slot's end.
-    static func ranges(of ordinals: [Int], on grid: Grid) -> [(from: Int64, to: Int64)] {
-        var ranges: [(from: Int64, to: Int64)] = []
-        var runStart: Int?
-        var previous: Int?
-        for ordinal in ordinals.sorted() {
-            if let p = previous, ordinal == p + 1 {
-                previous = ordinal
-                continue
-            }
-            if let s = runStart, let p = previous { ranges.append((grid.slot(at: s).start, grid.slot(at: p).end)) }
-            runStart = ordinal
-            previous = ordinal
-        }
-        if let s = runStart, let p = previous { ranges.append((grid.slot(at: s).start, grid.slot(at: p).end)) }
-        return ranges
+    /// The steps every chunk goes through, wired to this run's checkpoint and limiters.
+    private var pipeline: ChunkPipeline {
+        ChunkPipeline(planKey: planKey, checkpoint: checkpoint, grids: grids, options: options, onEvent: onEvent,
+                      rateLimitStates: { [self] in await self.rateLimitStates() },
+                      applyStop: { [self] reason, provider in await self.stop(for: reason, provider: provider) })
     }
 
     private func stop(for reason: StopReason, provider: ProviderName) async -> ApplyStop {
@@ -505,30 +289,5 @@ struct SeriesID: Hashable, Sendable {
     init(symbol: String, timeframe: Timeframe) {
         self.symbol = symbol
         self.timeframe = timeframe
-    }
-}
-
-/// Runs blocking work (SQLite with fsync) on a dispatch thread rather than the cooperative pool.
-/// The work (and what it captured) is released before the caller resumes, so an object it used,
-/// such as the checkpoint and its lock, is gone when the last reference the caller dropped is.
-func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    let job = BlockingJob(body)
-    return try await withCheckedThrowingContinuation { continuation in
-        DispatchQueue.global().async {
-            continuation.resume(with: job.run())
-        }
-    }
-}
-
-private final class BlockingJob<T: Sendable>: @unchecked Sendable {
-    // Touched only by the one dispatch block that runs the job.
-    private var body: (@Sendable () throws -> T)?
-
-    init(_ body: @escaping @Sendable () throws -> T) { self.body = body }
-
-    func run() -> Result<T, any Error> {
-        guard let body else { preconditionFailure("a blocking job runs once") }
-        self.body = nil
-        return Result { try body() }
     }
 }

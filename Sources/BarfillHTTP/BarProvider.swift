@@ -90,8 +90,15 @@ public enum ProviderError: LocalizedError, Sendable, Equatable {
     case httpStatus(ProviderName, status: Int, message: String)
     /// The transfer failed (after retries where that made sense).
     case transport(ProviderName, HTTPError)
-    /// The body is not the JSON the provider documents (malformed, truncated, wrong shape).
+    /// The body is JSON, but not of the shape the provider documents (a field missing, arrays of
+    /// different lengths, a bar time off the second).
     case malformedResponse(ProviderName, reason: String)
+    /// The body is not JSON at all: cut short (with a matching Content-Length), an HTML error page
+    /// from a proxy, empty. A garbled answer, retried like a 5xx.
+    case undecodable(ProviderName, reason: String)
+    /// Nothing at the base URL accepted the connection (refused, no DNS answer, connect timeout),
+    /// after the retries. `baseURL` has no query and no key.
+    case unreachable(ProviderName, baseURL: String, HTTPError)
     /// The answer is about another ticker than the one asked for.
     case wrongTicker(ProviderName, expected: String, received: String)
     /// A `next_url` pointed at another host than the configured base URL; it was not followed,
@@ -120,12 +127,62 @@ public enum ProviderError: LocalizedError, Sendable, Equatable {
             "request to \(p.rawValue) failed: \(error.localizedDescription)"
         case let .malformedResponse(p, reason):
             "\(p.rawValue) sent an answer that is not valid: \(reason)"
+        case let .undecodable(p, reason):
+            "\(p.rawValue) sent an answer that cannot be read: \(reason)"
+        case let .unreachable(p, baseURL, error):
+            "cannot reach \(p.rawValue) at \(baseURL): \(error.localizedDescription)"
         case let .wrongTicker(p, expected, received):
             "\(p.rawValue) answered for \(received) when asked for \(expected); nothing was kept"
         case let .untrustedNextURL(p, host):
             "\(p.rawValue) sent a next page on another host (\(host)); not followed, so the key stays with the configured host"
         case let .providerStatus(p, status, message):
             "\(p.rawValue) reported \(status)\(message.isEmpty ? "" : ": \(message)")"
+        }
+    }
+}
+
+/// What a failed fetch means for its chunk.
+public enum ProviderFault: Sendable, Hashable {
+    /// The provider's clear "no": retrying cannot help, the chunk fails for good (a person is needed).
+    case permanent
+    /// Worth another try later: the chunk stays pending and the next run fetches it again.
+    case transient
+    /// The provider cannot be reached at all: the chunk stays pending and the run stops (resumable).
+    case unreachable
+}
+
+extension ProviderError {
+    /// Which errors are permanent and which are retried. This table is the one place that decides
+    /// (the README's "Which errors are permanent and which are retried" repeats it):
+    ///
+    /// | Error                                             | Retried in the fetch      | Chunk       | Run        |
+    /// |---------------------------------------------------|---------------------------|-------------|------------|
+    /// | 5xx, 408                                          | yes, with backoff         | pending     | exit 75    |
+    /// | timeout, connection cut mid-body                  | yes, with backoff         | pending     | exit 75    |
+    /// | garbled 200 (truncated JSON, HTML page, empty)    | yes, with backoff         | pending     | exit 75    |
+    /// | connection refused, DNS failure, connect timeout  | refused/timeout: yes      | pending     | stops, 75  |
+    /// | 429                                               | paced by the rate limiter | pending     | stops, 75  |
+    /// | 401 bad key, 403 no entitlement                   | no                        | failed      | exit 1     |
+    /// | other 4xx (unknown ticker, bad request)           | no                        | failed      | exit 1     |
+    /// | provider status not OK, answer for another ticker | no                        | failed      | exit 1     |
+    /// | JSON of the wrong shape, next page on another host| no                        | failed      | exit 1     |
+    /// | TLS failure, invalid URL, other libcurl errors    | no                        | failed      | exit 1     |
+    ///
+    /// Bars that fail validation inside a well-formed answer (OHLC invariants, duplicates, outside the
+    /// window) are rejected one by one and counted; they do not fail the chunk.
+    public var fault: ProviderFault {
+        switch self {
+        case let .httpStatus(_, status, _):
+            status >= 500 || status == 408 ? .transient : .permanent
+        case let .transport(_, error):
+            error.neverSent ? .unreachable : error.isTransient ? .transient : .permanent
+        case .unreachable:
+            .unreachable
+        case .undecodable:
+            .transient
+        case .missingKey, .invalidBaseURL, .unsupportedTimeframe, .invalidWindow, .unauthorized, .notEntitled,
+             .malformedResponse, .wrongTicker, .untrustedNextURL, .providerStatus:
+            .permanent
         }
     }
 }

@@ -78,14 +78,21 @@ public struct FinnhubClient: BarProvider {
         var validator = BarValidator(from: from, to: to)
         let headers = [("X-Finnhub-Token", transport.settings.key.secret), ("Accept", "application/json")]
         for (start, end) in Self.requestRanges(timeframe: timeframe, from: from, to: to) {
+            // Each slice is decoded into a copy, so a garbled answer retried adds none of its bars twice.
+            let before = validator
             let outcome = try await transport.get(url(ticker: ticker, resolution: resolution, from: start, to: end),
-                                                  headers: headers, requests: &result.requests)
-            guard case let .response(response) = outcome else {
+                                                  headers: headers, requests: &result.requests) {
+                (response) throws(ProviderError) -> BarValidator in
+                var slice = before
+                try Self.decodeCandles(response.body, timeframe: timeframe, into: &slice)
+                return slice
+            }
+            guard case let .answer(decoded) = outcome else {
                 if case let .stopped(reason) = outcome { result.stop = reason }
                 break
             }
             result.pages += 1
-            try Self.decodeCandles(response.body, timeframe: timeframe, into: &validator)
+            validator = decoded
         }
         result.bars = validator.sortedBars()
         result.rejections = validator.rejections
@@ -112,6 +119,9 @@ public struct FinnhubClient: BarProvider {
     static func decodeCandles(_ body: Data, timeframe: Timeframe, into validator: inout BarValidator) throws(ProviderError) {
         let candles: Candles
         do { candles = try JSONDecoder().decode(Candles.self, from: body) } catch {
+            // Not JSON at all (cut short, an HTML page, empty) is garbled on the way; JSON of another
+            // shape is the provider's answer.
+            if case DecodingError.dataCorrupted = error { throw .undecodable(.finnhub, reason: describe(error, bytes: body.count)) }
             throw .malformedResponse(.finnhub, reason: describe(error, bytes: body.count))
         }
         switch candles.s {

@@ -42,6 +42,15 @@ public enum HTTPError: LocalizedError, Equatable, Sendable {
         case .dns, .tls, .aborted, .invalidURL, .other: false
         }
     }
+
+    /// The request never left this machine (no address, nothing accepting the connection): the
+    /// provider did not see it, so it must not count against any limit.
+    public var neverSent: Bool {
+        switch self {
+        case .dns, .connect: true
+        case .timeout, .truncatedBody, .tls, .aborted, .invalidURL, .other: false
+        }
+    }
 }
 
 /// Response headers, looked up case-insensitively (HTTP/1.1 names are case-insensitive).
@@ -204,7 +213,15 @@ public final class HTTPClient: @unchecked Sendable {
         _ = barfill_curl_setopt_pointer(h, CURLOPT_HEADERDATA, nil)
         _ = barfill_curl_setopt_pointer(h, CURLOPT_XFERINFODATA, nil)
         _ = barfill_curl_setopt_slist(h, CURLOPT_HTTPHEADER, nil)
-        guard code == CURLE_OK else { return .failure(Self.error(for: code, host: host)) }
+        guard code == CURLE_OK else {
+            // A timeout before a byte of the request went out is a connect timeout: nothing was sent.
+            var sent = 0
+            if code == CURLE_OPERATION_TIMEDOUT, barfill_curl_getinfo_long(h, CURLINFO_REQUEST_SIZE, &sent) == CURLE_OK,
+               sent == 0 {
+                return .failure(.connect(host: host, reason: "connect timed out"))
+            }
+            return .failure(Self.error(for: code, host: host))
+        }
         var status = 0
         _ = barfill_curl_getinfo_long(h, CURLINFO_RESPONSE_CODE, &status)
         return .success(HTTPResponse(status: status, headers: transfer.headers, body: transfer.body))

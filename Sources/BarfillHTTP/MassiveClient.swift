@@ -46,13 +46,20 @@ public struct MassiveClient: BarProvider {
         var url = firstPageURL(ticker: ticker, timeframe: timeframe, from: from, to: to)
         let headers = [("Authorization", "Bearer \(transport.settings.key.secret)"), ("Accept", "application/json")]
         while true {
-            let outcome = try await transport.get(url, headers: headers, requests: &result.requests)
-            guard case let .response(response) = outcome else {
+            // A page is decoded into a copy, so a garbled answer retried adds none of its bars twice.
+            let before = validator
+            let outcome = try await transport.get(url, headers: headers, requests: &result.requests) {
+                (response) throws(ProviderError) -> (BarValidator, String?) in
+                var page = before
+                let next = try Self.decodePage(response.body, ticker: ticker, into: &page)
+                return (page, next)
+            }
+            guard case let .answer((decoded, next)) = outcome else {
                 if case let .stopped(reason) = outcome { result.stop = reason }
                 break
             }
             result.pages += 1
-            let next = try Self.decodePage(response.body, ticker: ticker, into: &validator)
+            validator = decoded
             guard let next else { break }
             guard ProviderSettings.origin(of: next) == transport.settings.origin else {
                 throw .untrustedNextURL(.massive, host: URLComponents(string: next)?.host ?? "an unparseable URL")
@@ -87,16 +94,22 @@ public struct MassiveClient: BarProvider {
     /// Daily and longer bars already carry 00:00 America/New_York, the grid's key.
     static func decodePage(_ body: Data, ticker: Ticker, into validator: inout BarValidator) throws(ProviderError) -> String? {
         var offWholeSecond: Int64? = nil
+        var missingTime = false
         let page: MassivePageScanner.Envelope
         do {
             page = try MassivePageScanner.scan(body) { (a: MassivePageScanner.Aggregate) throws(MassivePageScanner.Failure) in
-                guard let t = a.t else { throw MassivePageScanner.Failure(offset: 0, reason: "a bar without its time `t`") }
+                guard let t = a.t else {
+                    missingTime = true
+                    throw MassivePageScanner.Failure(offset: 0, reason: "a bar without its time `t`")
+                }
                 let (ts, remainder) = t.quotientAndRemainder(dividingBy: 1000)
                 guard remainder == 0 else { offWholeSecond = t; return }
                 validator.check(ts: ts, open: a.o, high: a.h, low: a.l, close: a.c, volume: a.v)
             }
         } catch {
-            throw .malformedResponse(.massive, reason: "not valid JSON at byte \(error.offset) of \(body.count): \(error.reason)")
+            // Well-formed JSON of the wrong shape is the provider's answer; anything else is garbled on the way.
+            if missingTime { throw .malformedResponse(.massive, reason: error.reason) }
+            throw .undecodable(.massive, reason: "not valid JSON at byte \(error.offset) of \(body.count): \(error.reason)")
         }
         if let t = offWholeSecond { throw .malformedResponse(.massive, reason: "a bar time \(t) ms is not on a whole second") }
         let status = page.status ?? ""

@@ -81,8 +81,8 @@ struct ProviderTransport: Sendable {
     let retry: RetryPolicy
     let logger: Logger
 
-    enum Outcome {
-        case response(HTTPResponse)
+    enum Outcome<Answer> {
+        case answer(Answer)
         case stopped(StopReason)
     }
 
@@ -90,9 +90,14 @@ struct ProviderTransport: Sendable {
 
     func redact(_ text: String) -> String { Redaction.redact(text, keys: [settings.key]) }
 
-    /// GETs `url` (which must be on the base URL's origin) until it gets a definitive answer:
-    /// a 2xx response, a stop, or an error. Counts every request sent in `requests`.
-    func get(_ url: String, headers: [(String, String)], requests: inout Int) async throws(ProviderError) -> Outcome {
+    /// GETs `url` (which must be on the base URL's origin) until `decode` accepts a 2xx answer,
+    /// a stop comes, or an error is final. Counts every request sent in `requests`; a request that
+    /// never left (refused, no DNS answer) is handed back to the limiter and not counted.
+    ///
+    /// Retried with backoff: 5xx, timeouts, cut bodies, refused connections, and a 2xx whose body
+    /// `decode` finds garbled (`ProviderError.undecodable`). See `ProviderError.fault` for the table.
+    func get<Answer>(_ url: String, headers: [(String, String)], requests: inout Int,
+                     decode: (HTTPResponse) throws(ProviderError) -> Answer) async throws(ProviderError) -> Outcome<Answer> {
         var attempt = 0
         while true {
             attempt += 1
@@ -108,10 +113,18 @@ struct ProviderTransport: Sendable {
             do {
                 response = try await http.get(url, headers: headers)
             } catch {
-                await limiter.finish(permit)
+                if error.neverSent {
+                    await limiter.neverSent(permit)
+                    requests -= 1
+                } else {
+                    await limiter.finish(permit)
+                }
                 if error == .aborted { return .stopped(.cancelled) }
                 logger.debug("transfer failed", metadata: ["provider": "\(provider.rawValue)", "error": "\(redact(error.localizedDescription))", "attempt": "\(attempt)"])
-                guard error.isTransient, attempt < retry.maxAttempts else { throw .transport(provider, error) }
+                guard error.isTransient, attempt < retry.maxAttempts else {
+                    if error.neverSent { throw .unreachable(provider, baseURL: redact(settings.baseURL), error) }
+                    throw .transport(provider, error)
+                }
                 if let stop = await backoff(after: attempt) { return .stopped(stop) }
                 continue
             }
@@ -122,7 +135,13 @@ struct ProviderTransport: Sendable {
             ])
             switch response.status {
             case 200..<300:
-                return .response(response)
+                do {
+                    return .answer(try decode(response))
+                } catch {
+                    guard case .undecodable = error, attempt < retry.maxAttempts else { throw error }
+                    logger.debug("garbled answer", metadata: ["provider": "\(provider.rawValue)", "bytes": "\(response.body.count)", "attempt": "\(attempt)"])
+                    if let stop = await backoff(after: attempt) { return .stopped(stop) }
+                }
             case 429:
                 let hint = retryAfter(response)
                 logger.notice("rate limited (429)", metadata: ["provider": "\(provider.rawValue)", "retry-after": "\(hint.map { String($0) } ?? "none")"])

@@ -131,6 +131,8 @@ public actor RateLimiter {
     public private(set) var rateLimitedResponses = 0
     /// Set when the run is stopping: waits end and no permit is granted any more.
     private var stopped = false
+    /// The run's request budget, shared with the other providers' limiters (`share(_:)`).
+    public private(set) var allowance: RequestAllowance
 
     public init(provider: ProviderName, key: APIKey, limits: [RateLimit]? = nil, budget: RequestBudget = .unlimited,
                 clock: ProviderClock = .system, maxRateLimitedResponses: Int = 3, maxRateLimitWait: Double = 900) {
@@ -141,6 +143,7 @@ public actor RateLimiter {
         self.clock = clock
         self.maxRateLimitedResponses = max(1, maxRateLimitedResponses)
         self.maxRateLimitWait = maxRateLimitWait
+        self.allowance = RequestAllowance(maxRequests: budget.maxRequests)
     }
 
     private var longestWindow: Double { limits.map(\.window).max() ?? 60 }
@@ -155,11 +158,12 @@ public actor RateLimiter {
     public func acquire() async throws(StopReason) -> Permit {
         while true {
             if Task.isCancelled || stopped { throw .cancelled }
-            if let max = budget.maxRequests, requestsGranted >= max { throw .requestBudgetExhausted }
+            if allowance.isSpent { throw .requestBudgetExhausted }
             let now = clock.now()
             let earliest = earliestStart(now: now)
             if let deadline = budget.deadline, earliest > deadline { throw .deadlineReached }
             if earliest <= now {
+                guard allowance.take() else { throw .requestBudgetExhausted }
                 let permit = Permit(id: nextID, issuedAt: now)
                 nextID += 1
                 requestsGranted += 1
@@ -218,6 +222,19 @@ public actor RateLimiter {
         let horizon = now - longestWindow
         log.removeAll { $0.at <= horizon }
         if let until = blockedUntil, until <= now { blockedUntil = nil }
+    }
+
+    /// Counts this limiter's grants against `allowance` (a run's one `--max-requests` budget,
+    /// shared by every provider's limiter) instead of its own. Call before the first request.
+    public func share(_ allowance: RequestAllowance) { self.allowance = allowance }
+
+    /// The request granted by `permit` never left this machine (connection refused, no DNS
+    /// answer): the provider did not see it, so it counts neither in its window nor in the budget.
+    public func neverSent(_ permit: Permit) {
+        guard let i = log.lastIndex(where: { $0.id == permit.id }) else { return }
+        log.remove(at: i)
+        requestsGranted -= 1
+        allowance.giveBack()
     }
 
     /// The state to save in a checkpoint.

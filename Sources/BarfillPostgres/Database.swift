@@ -9,11 +9,17 @@ public final class Database: @unchecked Sendable {
     // Safe: `connection` is only touched on `queue`, one call at a time.
     private let connection: PostgresConnection
     private let queue: DispatchQueue
+    private let canceller: PostgresCanceller?
 
     private init(connection: PostgresConnection, queue: DispatchQueue) {
         self.connection = connection
         self.queue = queue
+        self.canceller = connection.makeCanceller()
     }
+
+    /// Cancels the statement running on the connection now, if any (from any thread): it fails
+    /// with `PostgresError.isQueryCancelled` and its transaction is rolled back.
+    public func cancelRunningStatement() { canceller?.cancelRunningStatement() }
 
     /// Opens a connection (nil: libpq's defaults from the environment) on a new queue.
     public static func connect(url: String?, label: String = "barfill.postgres") async throws -> Database {

@@ -53,6 +53,9 @@ public final class PostgresConnection {
     public var isHealthy: Bool { PQstatus(handle) == CONNECTION_OK }
     var transactionStatus: PGTransactionStatusType { PQtransactionStatus(handle) }
 
+    /// A canceller for this connection's running statement, usable from any thread.
+    public func makeCanceller() -> PostgresCanceller? { PostgresCanceller(handle) }
+
     // MARK: Statements
 
     /// Runs one statement with bound parameters and returns its rows (empty for commands).

@@ -22,6 +22,18 @@ public enum PostgresError: LocalizedError, Equatable, Sendable {
         return nil
     }
 
+    /// The server is gone or went away (refused, restarted, terminated, a pooler restart): nothing
+    /// of the open transaction was committed, and a new connection may well succeed.
+    public var isConnectionLoss: Bool {
+        switch self {
+        case .cannotConnect, .connectionLost: true
+        case .server, .unexpectedResult, .invalidInput, .outOfMemory: false
+        }
+    }
+
+    /// 57014: the statement was cancelled (`PostgresCanceller`, a stop): nothing of its transaction was committed.
+    public var isQueryCancelled: Bool { sqlState == "57014" }
+
     /// 42501: the role lacks a privilege (for example a read-only role asked to write).
     public var isInsufficientPrivilege: Bool { sqlState == "42501" }
     /// 42P01: a table does not exist (for example barfill's tables before `barfill migrate`).

@@ -284,13 +284,22 @@ public final class CheckpointStore: Sendable {
     /// power cut could lose it, and then the chunk merely looks pending again. The chunk's next mark
     /// (`synchronous=FULL`) makes both durable.
     public func markRunning(planKey: String, chunkID: String, at now: Int64) throws(CheckpointError) {
-        try withDatabase { db in try db.execute("PRAGMA synchronous=NORMAL") }
-        defer { try? withDatabase { db in try db.execute("PRAGMA synchronous=FULL") } }
-        try update(planKey, chunkID, """
-            UPDATE chunks SET status = 'running', attempts = attempts + 1, started_at = ?3, finished_at = NULL,
-                              next_attempt_at = NULL
-            WHERE plan_key = ?1 AND chunk_id = ?2
-            """, [.integer(now)])
+        let path = self.path
+        // One locked block: another worker's commit must not land while synchronous=NORMAL is set.
+        try withDatabase { db in
+            try db.execute("PRAGMA synchronous=NORMAL")
+            defer { try? db.execute("PRAGMA synchronous=FULL") }
+            try db.transaction {
+                try db.prepare("""
+                    UPDATE chunks SET status = 'running', attempts = attempts + 1, started_at = ?3, finished_at = NULL,
+                                      next_attempt_at = NULL
+                    WHERE plan_key = ?1 AND chunk_id = ?2
+                    """).bind([.text(planKey), .text(chunkID), .integer(now)]).run()
+                if db.changes != 1 {
+                    throw CheckpointError.storage(path: path, reason: "chunk \(chunkID) is not registered for this plan")
+                }
+            }
+        }
     }
 
     /// The chunk's bars are committed (`done`) or there was nothing to do (`skipped`).

@@ -195,37 +195,4 @@ struct ApplyRunnerTests {
             #expect(counts.rows == counts.distinct)
         }
     }
-
-    @Test func losingTheDatabaseMidChunkWritesNothingOfItAndTheNextRunCompletes() async throws {
-        let fixture = try ApplyFixture(simulator: SimulatedProvider.Configuration(
-            faultRules: [SimulatedProvider.FaultRule(every: 1, fault: .slow(1.5))]))
-        let id = try fixture.seed("AAPL", .h1, holes: [10..<14])
-        let plan = fixture.plan([("AAPL", .h1, [10..<14])])
-        let before = try fixture.database.barTimes(symbolId: id, timeframe: .h1)
-        async let run = fixture.apply(plan)
-        // While the fetch is in flight (the simulator answers after 1.5 s; the precheck is long done),
-        // cut the worker's connection.
-        let admin = try fixture.database.connect()
-        let fixturePID = try fixture.database.connection.query("SELECT pg_backend_pid()").int(0, 0)!
-        try await Task.sleep(nanoseconds: 600_000_000)
-        var killed = 0
-        for _ in 0..<40 where killed == 0 {
-            killed = try admin.query("""
-                SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
-                WHERE datname = $1 AND pid <> pg_backend_pid() AND pid <> $2::int AND backend_type = 'client backend'
-                """, [fixture.database.name, fixturePID]).int(0, 0) ?? 0
-            if killed == 0 { try await Task.sleep(nanoseconds: 20_000_000) }
-        }
-        #expect(killed >= 1)
-        let report = try await run
-        #expect(report.outcome == .failed(chunks: 1))
-        let chunk = try #require(report.chunks.first)
-        #expect(chunk.status == .pending)
-        #expect(chunk.message?.contains("connection") == true)
-        #expect(try fixture.database.barTimes(symbolId: id, timeframe: .h1) == before)
-
-        let fixed = try await fixture.apply(plan)
-        #expect(fixed.outcome == .complete)
-        #expect(try fixture.database.barTimes(symbolId: id, timeframe: .h1).count == before.count + 4)
-    }
 }

@@ -23,15 +23,16 @@ import Testing
     }
 
     @Test(arguments: [ProviderName.massive, .finnhub])
-    func truncatedJSONIsAnError(_ name: ProviderName) async throws {
+    func truncatedJSONIsAnErrorOnceTheRetriesAreSpent(_ name: ProviderName) async throws {
         let loopback = try Loopback()
-        loopback.provider.inject([.corrupt(.malformedJSON)])
+        loopback.provider.inject(Array(repeating: .corrupt(.malformedJSON), count: quickRetry.maxAttempts))
         let provider: any BarProvider = name == .massive ? try loopback.massive() : try loopback.finnhub()
         do {
             _ = try await provider.fetch(ticker: aapl, timeframe: .d1, from: March2024.from, to: March2024.to)
             Issue.record("a body cut in half was accepted")
         } catch {
-            guard case .malformedResponse(name, _) = error else { Issue.record("\(error)"); return }
+            guard case .undecodable(name, _) = error else { Issue.record("\(error)"); return }
+            #expect(error.fault == .transient)
         }
     }
 
@@ -44,14 +45,15 @@ import Testing
 
     @Test func anOverflowingNumberMakesFinnhubsAnswerInvalid() async throws {
         // Finnhub's parallel arrays go through JSONDecoder, which refuses 1e999 outright.
+        // JSONDecoder cannot tell it from a garbled body, so it is retried like one.
         let loopback = try Loopback()
-        loopback.provider.inject([.corrupt(.nonFiniteNumber)])
+        loopback.provider.inject(Array(repeating: .corrupt(.nonFiniteNumber), count: quickRetry.maxAttempts))
         let client = try loopback.finnhub()
         do {
             _ = try await client.fetch(ticker: aapl, timeframe: .d1, from: March2024.from, to: March2024.to)
             Issue.record("1e999 was accepted")
         } catch {
-            guard case .malformedResponse(.finnhub, _) = error else { Issue.record("\(error)"); return }
+            guard case .undecodable(.finnhub, _) = error else { Issue.record("\(error)"); return }
         }
     }
 

@@ -190,3 +190,34 @@ struct PostgresConnectionTests {
         #expect(answer == "42")
     }
 }
+
+@Suite(.serialized, .requiresPostgres)
+struct PostgresCancelTests {
+    @Test func aRunningStatementIsCancelledFromAnotherThread() async throws {
+        let db = try TestDatabase.fresh(schema: .freshInstall)
+        let database = try await Database.connect(url: db.url, label: "test.cancel")
+        let started = Date()
+        async let sleeping: Void = database.run { connection in _ = try connection.query("SELECT pg_sleep(60)") }
+        // Cancel until the statement is seen running (a cancel before it starts does nothing).
+        let admin = try db.connect()
+        var running = 0
+        for _ in 0..<200 where running == 0 {
+            running = try admin.query("""
+                SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND query LIKE 'SELECT pg_sleep%' AND state = 'active'
+                """, [db.name]).int(0, 0) ?? 0
+            if running == 0 { try await Task.sleep(nanoseconds: 20_000_000) }
+        }
+        #expect(running == 1)
+        database.cancelRunningStatement()
+        do {
+            try await sleeping
+            Issue.record("pg_sleep(60) was not cancelled")
+        } catch let error as PostgresError {
+            #expect(error.isQueryCancelled)
+            #expect(!error.isConnectionLoss)
+        }
+        #expect(Date().timeIntervalSince(started) < 50)
+        // The connection stays usable after a cancel.
+        #expect(try await database.run { try $0.query("SELECT 1").scalar() } == "1")
+    }
+}

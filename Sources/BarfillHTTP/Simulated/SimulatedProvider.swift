@@ -38,6 +38,10 @@ public final class SimulatedProvider: Sendable {
         case malformedJSON = "malformed-json"
         /// Finnhub only: the `t` array is one longer than the others.
         case mismatchedArrays = "mismatched-arrays"
+        /// A proxy's HTML error page in place of the JSON, still with status 200.
+        case htmlPage = "html-page"
+        /// Status 200 with no body at all.
+        case emptyBody = "empty-body"
     }
 
     /// Something to do to one response instead of answering normally.
@@ -308,7 +312,7 @@ public final class SimulatedProvider: Sendable {
         let answeredTicker = corruption == .wrongTicker ? ticker + "X" : ticker
         var body = SimulatedProvider.massiveBody(ticker: answeredTicker, raws: raws, requestID: requestID, nextURL: next,
                                                  overrides: overrides)
-        if corruption == .malformedJSON { body = body.prefix(body.count / 2) }
+        body = Self.garble(body, corruption)
         return (200, body, raws.count)
     }
 
@@ -334,8 +338,18 @@ public final class SimulatedProvider: Sendable {
         spoil(&raws, corruption, overrides: &overrides, step: timeframe.intradaySeconds ?? 86_400 * 7, from: from)
         guard !raws.isEmpty else { return (200, Data(#"{"s":"no_data"}"#.utf8), 0) }
         var body = SimulatedProvider.finnhubBody(raws: raws, overrides: overrides, extraTime: corruption == .mismatchedArrays)
-        if corruption == .malformedJSON { body = body.prefix(body.count / 2) }
+        body = Self.garble(body, corruption)
         return (200, body, raws.count)
+    }
+
+    /// Applies a body-level corruption: cut in half, an HTML page, nothing.
+    private static func garble(_ body: Data, _ corruption: Corruption?) -> Data {
+        switch corruption {
+        case .malformedJSON: body.prefix(body.count / 2)
+        case .htmlPage: Data("<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>\n".utf8)
+        case .emptyBody: Data()
+        default: body
+        }
     }
 
     /// Applies a bar-level corruption to the first bar (or adds one). `overrides` replaces a field's
@@ -354,7 +368,7 @@ public final class SimulatedProvider: Sendable {
         case .negativeVolume: raws[0].volume = -raws[0].volume
         case .nullValue: overrides["o"] = "null"
         case .nonFiniteNumber: overrides["o"] = "1e999"
-        case .wrongTicker, .malformedJSON, .mismatchedArrays: break
+        case .wrongTicker, .malformedJSON, .mismatchedArrays, .htmlPage, .emptyBody: break
         }
     }
 

@@ -1,0 +1,71 @@
+import BarfillApply
+import BarfillCore
+import BarfillHTTP
+import BarfillSQLite
+import BarfillTestSupport
+import Foundation
+import Testing
+
+/// `barfill apply` against a provider that misbehaves or is not there: resumable exits, never exit 1.
+@Suite(.serialized, .requiresPostgres)
+struct ApplyCommandFaultTests {
+    @Test func aProviderThatKeepsSendingGarbledAnswersExits75WithTheChunksPending() async throws {
+        let setup = try ApplyCommandTests.setup(simulator: SimulatedProvider.Configuration(
+            faultRules: [SimulatedProvider.FaultRule(every: 1, fault: .corrupt(.malformedJSON))]))
+        let before = try setup.barCount()
+        let reportPath = setup.fixture.directory.appendingPathComponent("run.json").path
+        let run = try await setup.apply(["--report", reportPath])
+        #expect(run.status == 75, "\(run.stderr)")
+        #expect(run.stderr.contains("run the same command again"))
+        #expect(!run.stderr.contains(ApplyFixture.secret))
+        #expect(try setup.barCount() == before)
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: reportPath))) as? [String: Any]
+        #expect(report?["outcome"] as? String == "stopped")
+        #expect(report?["stop"] as? String == "transient-faults")
+        let store = try CheckpointStore(path: setup.fixture.checkpointPath)
+        let progress = try store.progress(planKey: setup.plan.contentHash)
+        #expect(progress.count == setup.plan.chunks.count)
+        #expect(progress.values.allSatisfy { $0.status == .pending })
+    }
+
+    @Test func anUnreachableProviderExits75NamingTheURLAndCountsNoRequest() async throws {
+        let port = try Self.closedPort()
+        let base = "http://127.0.0.1:\(port)/massive"
+        let setup = try ApplyCommandTests.setup(environment: ["MASSIVE_BASE_URL": base])
+        let before = try setup.barCount()
+        let reportPath = setup.fixture.directory.appendingPathComponent("run.json").path
+        let run = try await setup.apply(["--report", reportPath])
+        #expect(run.status == 75, "\(run.stderr)")
+        #expect(run.stderr.contains(base))
+        #expect(!run.stderr.contains(ApplyFixture.secret))
+        #expect(try setup.barCount() == before)
+        let text = try String(contentsOf: URL(fileURLWithPath: reportPath), encoding: .utf8)
+        #expect(!text.contains(ApplyFixture.secret))
+        let report = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
+        #expect(report?["stop"] as? String == "provider-unreachable")
+        #expect((report?["stop_reason"] as? String)?.contains(base) == true)
+        #expect((report?["totals"] as? [String: Int])?["requests"] == 0)
+        // The run stopped at the first chunk: the others were not tried against a provider that is not there.
+        #expect((report?["chunks"] as? [Any])?.count == 1)
+    }
+
+    /// A TCP port on 127.0.0.1 that nothing listens on (bound, then closed).
+    static func closedPort() throws -> UInt16 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw POSIXError(.EBADF) }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0 else { throw POSIXError(.EADDRINUSE) }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        return UInt16(bigEndian: address.sin_port)
+    }
+}
