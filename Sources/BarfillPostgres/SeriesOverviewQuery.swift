@@ -1,5 +1,4 @@
 import BarfillCore
-import BarfillPostgres
 
 /// One series as `barfill status` shows it: what `ohlc_bars` holds and what `backfill_status` says.
 public struct SeriesOverview: Sendable, Hashable {
