@@ -18,28 +18,22 @@ struct ReportCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Write the report to this file.", valueName: "file"))
     var html: String
 
-    @Option(help: "Only these tickers, comma-separated (default: every series that has bars in the window).")
-    var symbols: String?
+    @OptionGroup(title: "Series") var series: SeriesOptions
 
-    @Option(help: "Only these timeframes, comma-separated, e.g. h1,d1.")
-    var timeframes: String?
-
-    @Option(help: "Start of the window: YYYY-MM-DD (00:00 New York time) or an RFC 3339 UTC instant (default: 90 days before --until).")
-    var from: String?
-
-    @Option(help: "End of the window, exclusive: YYYY-MM-DD (00:00 New York time) or an RFC 3339 UTC instant (default: now).")
-    var until: String?
+    @OptionGroup(title: "Window (default: the 90 days before now)") var window: WindowOptions
 
     @OptionGroup(title: "Grid options") var grid: GridOptionGroup
 
+    /// Without `--from`, the window is this many days long.
+    static let defaultDays: Int64 = 90
+
     func validate() throws {
-        _ = try tickers()
-        _ = try timeframeList()
-        _ = try window()
+        _ = try window.resolved(defaultDays: Self.defaultDays)
     }
 
     func run() async throws {
-        let tickers = try tickers(), timeframes = try timeframeList(), window = try window()
+        let tickers = try self.series.tickers() ?? [], timeframes = try self.series.timeframeList() ?? []
+        let window = try self.window.resolved(defaultDays: Self.defaultDays)
         let database = try await database.database()
         let data = try await database.run { connection in
             try CoverageQuery(connection: connection)
@@ -58,47 +52,11 @@ struct ReportCommand: AsyncParsableCommand {
         do {
             try Data(report.html().utf8).write(to: URL(fileURLWithPath: html), options: .atomic)
         } catch {
-            throw ValidationError("cannot write \(html): \(error.localizedDescription)")
+            throw OutputFileError(path: html, error: error)
         }
         let t = report.totals
         FileHandle.standardError.write(Data(("barfill report: \(series.count) series, \(t.expected) expected, "
             + "\(t.present) present, \(t.missing) missing, \(t.confirmedEmpty) confirmed empty, "
             + "\(t.offGrid) off-grid → \(html)\n").utf8))
-    }
-
-    private func tickers() throws -> [Ticker] {
-        try list(symbols).map { text in
-            guard let ticker = Ticker(text.uppercased()) else {
-                throw ValidationError("--symbols: '\(text)' is not a ticker (1-16 of A-Z 0-9 . -)")
-            }
-            return ticker
-        }
-    }
-
-    private func timeframeList() throws -> [Timeframe] {
-        try list(timeframes).map { text in
-            guard let timeframe = Timeframe(rawValue: text) else {
-                throw ValidationError("--timeframes: '\(text)' is not one of "
-                    + Timeframe.allCases.map(\.rawValue).joined(separator: ", "))
-            }
-            return timeframe
-        }
-    }
-
-    private func list(_ text: String?) -> [String] {
-        (text ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-    }
-
-    private func window() throws -> (from: Int64, until: Int64) {
-        let until = try until.map { try Self.instant($0, option: "--until") } ?? Int64(Date().timeIntervalSince1970)
-        let from = try from.map { try Self.instant($0, option: "--from") } ?? until - 90 * 86_400
-        guard from < until else { throw ValidationError("--from must be before --until") }
-        return (from, until)
-    }
-
-    private static func instant(_ text: String, option: String) throws -> Int64 {
-        if let date = LocalDate(iso: text) { return NewYork.midnight(date) }
-        if let instant = UTC.parse(text) { return instant }
-        throw ValidationError("\(option) \(text) is neither a date (YYYY-MM-DD) nor an RFC 3339 UTC instant")
     }
 }
