@@ -40,9 +40,10 @@ public enum BarfillMain {
                     } else {
                         try command.run()
                     }
-                } catch let exit as CleanExit {
-                    // `barfill help gaps`, or the root command without a subcommand: help, exit 0.
-                    FileHandle.standardOutput.write(Data(line(Barfill.fullMessage(for: exit)).utf8))
+                } catch where !(error is ExitCode) && Barfill.exitCode(for: error) == .success {
+                    // `--help` and `barfill help gaps` run ArgumentParser's help command, and the root
+                    // command without a subcommand asks for help: print it, exit 0.
+                    FileHandle.standardOutput.write(Data(line(Barfill.fullMessage(for: error)).utf8))
                 }
             }
             return ExitCodes.success

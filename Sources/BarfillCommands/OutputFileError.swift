@@ -30,8 +30,7 @@ struct OutputFileError: LocalizedError {
         switch (error as NSError).code {
         case CocoaError.fileNoSuchFile.rawValue, CocoaError.fileWriteNoPermission.rawValue, CocoaError.fileReadNoSuchFile.rawValue:
             // Foundation on Linux sometimes drops the POSIX error it came from.
-            return CocoaError.Code(rawValue: (error as NSError).code) == .fileWriteNoPermission
-                ? "permission denied" : "no such file or directory"
+            return String(cString: strerror(CocoaError.Code(rawValue: (error as NSError).code) == .fileWriteNoPermission ? EACCES : ENOENT))
         default:
             return "the file could not be written (\((error as NSError).domain) \((error as NSError).code))"
         }

@@ -77,6 +77,8 @@ struct WindowOptions: ParsableArguments {
         if until != nil, legacyTo != nil {
             throw ValidationError("--until and --to say the same thing; give only --until (--to is the old, inclusive spelling)")
         }
+        // --from is read first, so a bad start is the one reported when both are bad.
+        let given = try from.map { try Self.instant($0, option: "--from") }
         let end: Int64
         if let until {
             end = try Self.instant(until, option: "--until")
@@ -86,8 +88,8 @@ struct WindowOptions: ParsableArguments {
             end = defaultUntil
         }
         let start: Int64
-        if let from {
-            start = try Self.instant(from, option: "--from")
+        if let given {
+            start = given
         } else if let defaultFrom {
             start = defaultFrom
         } else if let defaultDays {

@@ -59,6 +59,9 @@ struct BinaryCommandTests {
         Case(arguments: ["fetch", "--provider", "massive", "--symbol", "AAPL", "--timeframe", "h1",
                          "--from", "2024-03-08", "--until", "2024-03-09", "--to", "2024-03-09"], status: 64,
              stderrPrefix: "barfill fetch: error: --until and --to"),
+        // The port of the test's own simulator is taken.
+        Case(arguments: ["simulate-provider", "--port", "$SIM_PORT"], status: 1,
+             stderrPrefix: "barfill simulate-provider: error: cannot serve on 127.0.0.1: bind failed"),
     ]
 
     /// Commands that read or write PostgreSQL.
@@ -105,7 +108,8 @@ struct BinaryCommandTests {
         if let database { environment["DATABASE_URL"] = database.url }
         let binary = try BarfillBinary(environment: environment)
         func substitute(_ text: String) -> String {
-            text.replacingOccurrences(of: "$DIR", with: directory.path)
+            text.replacingOccurrences(of: "$SIM_PORT", with: String(simulator.massiveBaseURL.split(separator: ":").last ?? ""))
+                .replacingOccurrences(of: "$DIR", with: directory.path)
                 .replacingOccurrences(of: "$BAD_PLAN", with: badPlan.path)
                 .replacingOccurrences(of: "$PLAN", with: examplePlan.path)
         }

@@ -34,7 +34,7 @@ struct ErrorMappingTests {
     @Test func theCommandIsNamedFromTheArguments() {
         #expect(BarfillMain.commandName(["plan", "show", "plan.json"]) == "plan show")
         #expect(BarfillMain.commandName(["gaps", "--symbols", "AAPL"]) == "gaps")
-        #expect(BarfillMain.commandName(["calendar", "--from", "x", "slots"]) == "calendar slots")
+        #expect(BarfillMain.commandName(["calendar", "slots", "--from", "2024-03-08"]) == "calendar slots")
         #expect(BarfillMain.commandName(["frobnicate"]) == "")
         #expect(BarfillMain.commandName([]) == "")
     }
@@ -87,6 +87,6 @@ struct ErrorMappingTests {
 
     @Test func aNonLocalizedFoundationErrorIsNotDumped() {
         let message = ExitCodes.message(for: CocoaError(.fileNoSuchFile))
-        #expect(message == "no such file or directory", "\(message)")
+        #expect(message == "No such file or directory", "\(message)")
     }
 }

@@ -8,7 +8,7 @@ struct OptionParsingTests {
     @Test(arguments: [["gaps"], ["status"], ["report", "--html", "out.html"]])
     func tickersAndTimeframesAreParsedTheSameWayInEveryCommand(_ command: [String]) throws {
         let parsed = try Barfill.parseAsRoot(command + ["--symbols", " aapl, BRK.B ,,", "--timeframes", "H1, d1"])
-        let series = try #require(Mirror(reflecting: parsed).descendant("series") as? SeriesOptions)
+        let series = try #require((parsed as? Gaps)?.series ?? (parsed as? Status)?.series ?? (parsed as? ReportCommand)?.series)
         #expect(try series.tickers()?.map(\.value) == ["AAPL", "BRK.B"])
         #expect(try series.timeframeList() == [.h1, .d1])
     }
@@ -52,6 +52,19 @@ struct OptionParsingTests {
         } throws: { error in
             Barfill.exitCode(for: error).rawValue == 64 && Barfill.message(for: error).contains("calendar")
         }
+    }
+}
+
+/// `--deadline` as people type it.
+struct DurationTextTests {
+    @Test(arguments: [("25m", 1_500), ("1h30m", 5_400), ("90s", 90), ("2h", 7_200)] as [(String, Int64)])
+    func durationsAreSumsOfHoursMinutesAndSeconds(_ text: String, _ seconds: Int64) {
+        #expect(DurationText.seconds(text) == seconds)
+    }
+
+    @Test(arguments: ["", "5", "-5m", "5x", "0m", "1.5h", "m"])
+    func anythingElseIsRefused(_ text: String) {
+        #expect(DurationText.seconds(text) == nil)
     }
 }
 
