@@ -70,6 +70,10 @@ struct Apply: AsyncParsableCommand {
     }
 
     private func apply() async throws {
+        // Signals are caught from the start: a SIGTERM while the plan loads still ends resumably (75).
+        let control = ApplyControl()
+        let signals = SignalStop(control: control)
+        defer { withExtendedLifetime(signals) {} }
         let plan = try loadPlan(plan)
         let store = try CheckpointStore(path: checkpoint)
         let github = GitHubActions()
@@ -92,7 +96,6 @@ struct Apply: AsyncParsableCommand {
         }
         let progress = ProgressOutput(requestsPerMinute: try ApplyProviders.requestsPerMinute(
             providers: providers, limits: rates.limits(for:), clock: clock))
-        let control = ApplyControl()
         let runner = try ApplyRunner(plan: plan, planPath: self.plan, checkpoint: store, connections: connections,
                                      options: options, control: control) { event in
             progress.handle(event)
@@ -106,9 +109,7 @@ struct Apply: AsyncParsableCommand {
             return
         }
 
-        let signals = SignalStop(control: control)
         let report = try await runner.run()
-        withExtendedLifetime(signals) {}
         progress.finish()
 
         printSummary(report)
