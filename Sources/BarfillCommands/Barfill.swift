@@ -67,6 +67,7 @@ public enum BarfillMain {
         if message.isEmpty { return code.rawValue }
         let prefix = command.isEmpty ? "barfill" : "barfill \(command)"
         StandardError.write("\(prefix): error: \(message)\nSee '\(prefix) --help'.\n")
+        GitHubActions().error(message, title: prefix)
         return ExitCodes.usage
     }
 
