@@ -32,11 +32,14 @@ let package = Package(
             "BarfillCore", "BarfillPostgres", "BarfillSQLite", "BarfillHTTP",
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .executableTarget(name: "barfill", dependencies: [
+        // The commands: argument parsing, output, exit codes. A library so tests parse and run them in process.
+        .target(name: "BarfillCommands", dependencies: [
             "BarfillCore", "BarfillPostgres", "BarfillSQLite", "BarfillHTTP", "BarfillApply",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // Only a main.swift that runs the root command.
+        .executableTarget(name: "barfill", dependencies: ["BarfillCommands"]),
         // `make bench`: benchmarks are a program, never timed tests.
         .executableTarget(name: "barfill-bench", dependencies: [
             "BarfillCore", "BarfillPostgres", "BarfillSQLite", "BarfillHTTP", "BarfillApply", "BarfillTestSupport",
@@ -51,5 +54,6 @@ let package = Package(
         .testTarget(name: "BarfillSQLiteTests", dependencies: ["BarfillSQLite"]),
         .testTarget(name: "BarfillHTTPTests", dependencies: ["BarfillHTTP", "BarfillTestSupport"]),
         .testTarget(name: "BarfillApplyTests", dependencies: ["BarfillApply", "BarfillTestSupport"]),
+        .testTarget(name: "BarfillCommandsTests", dependencies: ["BarfillCommands", "BarfillTestSupport"]),
     ]
 )

@@ -137,51 +137,96 @@ public struct ApplyReport: Sendable {
     /// Chunks that failed for good (those left for the next run are `pending`).
     public var failed: [ChunkResult] { chunks.filter { $0.status == .failed } }
 
-    /// The report as canonical JSON (sorted keys), for `--report`.
+    /// The report as JSON in the plan's style (sorted keys, two-space indent, UTC times), for `--report`.
     public func json() -> String {
-        var object: [String: Any] = [
-            "format": "barfill.run",
-            "version": 1,
-            "plan_key": planKey,
-            "started_at": UTC.format(startedAt),
-            "finished_at": UTC.format(finishedAt),
-            "dry_run": dryRun,
-            "plan_chunks": planChunks,
-            "already_finished": alreadyFinished,
-            "totals": Self.countsObject(totals),
-            "chunks": chunks.map { chunk -> [String: Any] in
-                var c: [String: Any] = [
-                    "id": chunk.id, "symbol": chunk.symbol, "timeframe": chunk.timeframe.rawValue,
-                    "provider": chunk.provider.rawValue, "from": UTC.format(chunk.from), "to": UTC.format(chunk.to),
-                    "missing_bars": chunk.missingBars, "status": chunk.status.rawValue,
-                    "counts": Self.countsObject(chunk.counts), "milliseconds": chunk.milliseconds,
-                    "fetch_milliseconds": chunk.fetchMilliseconds, "write_milliseconds": chunk.writeMilliseconds,
-                ]
-                if let message = chunk.message { c["message"] = message }
-                return c
-            },
-            "warnings": warnings,
-        ]
-        if let planPath { object["plan"] = planPath }
-        switch outcome {
-        case .complete:
-            object["outcome"] = "complete"
-        case let .stopped(stop):
-            object["outcome"] = "stopped"
-            object["stop"] = stop.code
-            object["stop_reason"] = stop.description
-            if case let .rateLimited(_, at) = stop { object["resume_after"] = UTC.format(at) }
-        case let .failed(count):
-            object["outcome"] = "failed"
-            object["failed_chunks"] = count
+        // Only strings, integers and booleans: encoding cannot fail.
+        (try? JSONValue.canonicalText(of: RunReportDocument(self))) ?? "{}\n"
+    }
+}
+
+/// The run report's JSON shape (`format` "barfill.run", version 1); keys as users' scripts read them.
+struct RunReportDocument: Encodable {
+    struct Counts: Encodable {
+        var requests, fetched, inserted, updated, unchanged, rejected, offGrid, confirmedEmpty: Int
+
+        init(_ c: ChunkCounts) {
+            (requests, fetched, inserted, updated, unchanged, rejected, offGrid, confirmedEmpty) =
+                (c.requests, c.fetched, c.inserted, c.updated, c.unchanged, c.rejected, c.offGrid, c.confirmedEmpty)
         }
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys,
-                                                                                   .withoutEscapingSlashes])) ?? Data()
-        return String(decoding: data, as: UTF8.self) + "\n"
+
+        enum CodingKeys: String, CodingKey {
+            case requests, fetched, inserted, updated, unchanged, rejected
+            case offGrid = "off_grid", confirmedEmpty = "confirmed_empty"
+        }
     }
 
-    private static func countsObject(_ c: ChunkCounts) -> [String: Int] {
-        ["requests": c.requests, "fetched": c.fetched, "inserted": c.inserted, "updated": c.updated,
-         "unchanged": c.unchanged, "rejected": c.rejected, "off_grid": c.offGrid, "confirmed_empty": c.confirmedEmpty]
+    struct Chunk: Encodable {
+        var id, symbol, timeframe, provider: String
+        var from, to: UTCTime
+        var missingBars: Int
+        var status: String
+        var counts: Counts
+        var milliseconds, fetchMilliseconds, writeMilliseconds: Int64
+        var message: String?
+
+        enum CodingKeys: String, CodingKey {
+            case id, symbol, timeframe, provider, from, to, status, counts, milliseconds, message
+            case missingBars = "missing_bars", fetchMilliseconds = "fetch_milliseconds", writeMilliseconds = "write_milliseconds"
+        }
+    }
+
+    var format = "barfill.run"
+    var version = 1
+    var planKey: String
+    var plan: String?
+    var startedAt, finishedAt: UTCTime
+    var dryRun: Bool
+    var planChunks, alreadyFinished: Int
+    var totals: Counts
+    var chunks: [Chunk]
+    var warnings: [String]
+    var outcome: String
+    /// Only when stopped.
+    var stop, stopReason: String?
+    var resumeAfter: UTCTime?
+    /// Only when failed.
+    var failedChunks: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case format, version, plan, totals, chunks, warnings, outcome, stop
+        case planKey = "plan_key", startedAt = "started_at", finishedAt = "finished_at", dryRun = "dry_run"
+        case planChunks = "plan_chunks", alreadyFinished = "already_finished", stopReason = "stop_reason"
+        case resumeAfter = "resume_after", failedChunks = "failed_chunks"
+    }
+
+    init(_ report: ApplyReport) {
+        planKey = report.planKey
+        plan = report.planPath
+        startedAt = UTCTime(report.startedAt)
+        finishedAt = UTCTime(report.finishedAt)
+        dryRun = report.dryRun
+        planChunks = report.planChunks
+        alreadyFinished = report.alreadyFinished
+        totals = Counts(report.totals)
+        chunks = report.chunks.map { chunk in
+            Chunk(id: chunk.id, symbol: chunk.symbol, timeframe: chunk.timeframe.rawValue, provider: chunk.provider.rawValue,
+                  from: UTCTime(chunk.from), to: UTCTime(chunk.to), missingBars: chunk.missingBars,
+                  status: chunk.status.rawValue, counts: Counts(chunk.counts), milliseconds: chunk.milliseconds,
+                  fetchMilliseconds: chunk.fetchMilliseconds, writeMilliseconds: chunk.writeMilliseconds,
+                  message: chunk.message)
+        }
+        warnings = report.warnings
+        switch report.outcome {
+        case .complete:
+            outcome = "complete"
+        case let .stopped(stop):
+            outcome = "stopped"
+            self.stop = stop.code
+            stopReason = stop.description
+            if case let .rateLimited(_, at) = stop { resumeAfter = UTCTime(at) }
+        case let .failed(count):
+            outcome = "failed"
+            failedChunks = count
+        }
     }
 }

@@ -16,3 +16,8 @@ public struct Ticker: Hashable, Comparable, Sendable, CustomStringConvertible {
     public var description: String { value }
     public static func < (a: Ticker, b: Ticker) -> Bool { a.value < b.value }
 }
+
+extension Ticker {
+    /// What a ticker may be, worded for messages.
+    public static let rule = "1–16 of A–Z, 0–9, '.' and '-', starting with a letter or digit"
+}

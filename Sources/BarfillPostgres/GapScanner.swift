@@ -161,7 +161,8 @@ public struct GapScanner {
             var verified: [(series: Int, from: Int64, through: Int64, result: String)] = []
             for (index, target) in targets.enumerated() {
                 let grid = grids[target.timeframe]!
-                let gaps = subtract(ledger[index] ?? [], from: answers[index].gaps(expected: target.expected, incremental: target.incremental, grid: grid), grid: grid)
+                let gaps = answers[index].gaps(expected: target.expected, incremental: target.incremental, grid: grid)
+                    .subtracting(confirmedEmpty: ledger[index] ?? [], grid: grid)
                 let scan = seriesScan(target, answer: answers[index], gaps: gaps, grid: grid, request: request)
                 scans.append(scan)
                 let through = gaps.first.map(\.from) ?? target.barsUntil
@@ -362,60 +363,13 @@ public struct GapScanner {
 
     // MARK: Client side
 
-    /// Removes ledger ranges (slots starting in `[from, to)`) from gaps; pieces keep their kind.
-    private func subtract(_ ranges: [(from: Int64, to: Int64)], from gaps: [Gap], grid: Grid) -> [Gap] {
-        guard !ranges.isEmpty else { return gaps }
-        let covered = ranges.map { grid.firstOrdinal(atOrAfter: $0.from)..<grid.firstOrdinal(atOrAfter: $0.to) }
-            .filter { !$0.isEmpty }.sorted { $0.lowerBound < $1.lowerBound }
-        var result: [Gap] = []
-        for gap in gaps {
-            var next = gap.firstOrdinal
-            for range in covered where range.upperBound > next && range.lowerBound <= gap.lastOrdinal {
-                if range.lowerBound > next { result.append(makeGap(next, range.lowerBound - 1, gap.kind, grid)) }
-                next = max(next, range.upperBound)
-            }
-            if next <= gap.lastOrdinal { result.append(makeGap(next, gap.lastOrdinal, gap.kind, grid)) }
-        }
-        return result
-    }
-
     private func seriesScan(_ target: Target, answer: SeriesAnswer, gaps: [Gap], grid: Grid, request: ScanRequest) -> SeriesScan {
         let present = answer.present(expected: target.expected)
-        var canonical = "barfill.series/1|\(target.ticker)|\(target.timeframe.rawValue)|\(request.options.description)"
-        canonical += "|\(target.from)|\(request.until)|\(target.expected.count)|\(present)|\(answer.offGrid)|"
-        canonical += gaps.map { "\($0.firstOrdinal)-\($0.lastOrdinal)" }.joined(separator: ",")
+        let fingerprint = SeriesScan.fingerprint(
+            ticker: target.ticker, timeframe: target.timeframe, grid: request.options, from: target.from,
+            until: request.until, expected: target.expected.count, present: present, offGrid: answer.offGrid, gaps: gaps)
         return SeriesScan(ticker: target.ticker, timeframe: target.timeframe, provider: target.provider,
                           from: target.from, until: request.until, expected: target.expected.count,
-                          present: present, offGrid: answer.offGrid, gaps: gaps, fingerprint: SHA256.hex(canonical))
+                          present: present, offGrid: answer.offGrid, gaps: gaps, fingerprint: fingerprint)
     }
-}
-
-func makeGap(_ first: Int, _ last: Int, _ kind: GapKind, _ grid: Grid) -> Gap {
-    Gap(firstOrdinal: first, lastOrdinal: last, from: grid.slot(at: first).start, to: grid.slot(at: last).end, kind: kind)
-}
-
-/// One series' answer from the scan: runs of missing expected slots and the off-grid bar count.
-struct SeriesAnswer {
-    /// Maximal runs of consecutive missing ordinals.
-    var missing: [ClosedRange<Int>] = []
-    var offGrid = 0
-
-    /// The series' gaps in its expected window: head, interior, tail, or one empty gap.
-    /// `incremental`: verified bars precede the window, so a hole at its start is interior and a
-    /// window without bars is a tail.
-    func gaps(expected: Range<Int>, incremental: Bool, grid: Grid) -> [Gap] {
-        let runs = missing.sorted { $0.lowerBound < $1.lowerBound }
-        let missingSlots = runs.reduce(0) { $0 + $1.count }
-        let empty = missingSlots == expected.count
-        return runs.map { run in
-            let kind: GapKind
-            if empty { kind = incremental ? .tail : .empty }
-            else if run.upperBound == expected.upperBound - 1 { kind = .tail }
-            else if run.lowerBound == expected.lowerBound { kind = incremental ? .interior : .head }
-            else { kind = .interior }
-            return makeGap(run.lowerBound, run.upperBound, kind, grid)
-        }
-    }
-
-    func present(expected: Range<Int>) -> Int { expected.count - missing.reduce(0) { $0 + $1.count } }
 }

@@ -78,6 +78,11 @@ struct ApplyCommandTests {
         let run = try await setup.apply(["--report", reportPath])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(try setup.barCount() == before + 11)
+        // Standard error is a file here: plain lines, no terminal escapes.
+        #expect(!run.stderr.contains("\u{1B}"))
+        // The simulator answers extended hours too: said as what they are, not as "off-grid" next to the plan's count.
+        #expect(run.stderr.contains("provider bars lay outside the grid (e.g. extended hours) and were not stored"), "\(run.stderr)")
+        #expect(!run.stderr.contains(" off-grid"))
         let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: reportPath))) as? [String: Any]
         #expect(report?["outcome"] as? String == "complete")
         #expect((report?["totals"] as? [String: Int])?["inserted"] == 11)

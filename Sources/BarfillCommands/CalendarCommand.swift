@@ -9,44 +9,47 @@ struct CalendarCommand: ParsableCommand {
         abstract: "Print the XNYS sessions or a timeframe's expected bar starts.",
         subcommands: [Sessions.self, Slots.self])
 
-    /// Parses a `YYYY-MM-DD` option inside the calendar's range.
-    static func date(_ text: String) throws -> LocalDate {
-        guard let date = LocalDate(iso: text) else {
-            throw ValidationError("'\(text)' is not a date; write it as YYYY-MM-DD")
+    /// The session dates `--from` … `--until` cover: those whose 00:00 New York lies in the half-open
+    /// window (`--to DATE`, the deprecated spelling, includes that date). Defaults: the whole calendar.
+    static func dates(_ window: WindowOptions, legacyTo: String?, required: Bool) throws -> ClosedRange<LocalDate> {
+        let calendar = MarketCalendar.xnys
+        if required {
+            guard window.from != nil else { throw ValidationError("--from is required: a date (YYYY-MM-DD)") }
+            guard window.until != nil || legacyTo != nil else { throw ValidationError("--until is required: a date (YYYY-MM-DD, excluded)") }
         }
-        do { try MarketCalendar.xnys.checkInRange(date) } catch {
-            throw ValidationError(error.localizedDescription)
-        }
-        return date
-    }
-
-    static func checkOrder(_ from: LocalDate, _ to: LocalDate) throws {
-        guard from <= to else { throw ValidationError("--from \(from) is after --to \(to); put the earlier date first") }
+        let fullRange = NewYork.midnight(calendar.lastDate.adding(days: 1))
+        let (from, until) = try window.resolved(defaultDays: nil, defaultUntil: fullRange, legacyTo: legacyTo,
+                                                defaultFrom: NewYork.midnight(calendar.firstDate))
+        var first = NewYork.localDate(of: from)
+        if NewYork.midnight(first) < from { first = first.adding(days: 1) }
+        var end = NewYork.localDate(of: until)
+        if NewYork.midnight(end) < until { end = end.adding(days: 1) }
+        let last = end.adding(days: -1)
+        guard first <= last else { throw ValidationError("the window \(UTC.format(from)) … \(UTC.format(until)) holds no date") }
+        return first...last
     }
 
     struct Sessions: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Print the trading sessions dated --from through --to (both inclusive).")
+            abstract: "Print the trading sessions dated from --from until --until (excluded).")
 
         enum Format: String, ExpressibleByArgument, CaseIterable {
             case jsonl, table
         }
 
-        @Option(help: "First date, YYYY-MM-DD (default: the calendar's first, 1990-01-01).",
-                transform: CalendarCommand.date)
-        var from: LocalDate = MarketCalendar.xnys.firstDate
+        @OptionGroup(title: "Dates (default: the calendar's, 1990-01-01 until 2041-01-01)") var window: WindowOptions
 
-        @Option(help: "Last date, inclusive, YYYY-MM-DD (default: the calendar's last, 2040-12-31).",
-                transform: CalendarCommand.date)
-        var to: LocalDate = MarketCalendar.xnys.lastDate
+        @Option(help: ArgumentHelp("Deprecated: the last date, included (YYYY-MM-DD). Use --until.", valueName: "date"))
+        var to: String?
 
         @Option(help: "jsonl: one JSON object per session, open and close in UTC; table: for people, with New York times.")
         var format: Format = .jsonl
 
-        func validate() throws { try CalendarCommand.checkOrder(from, to) }
+        func validate() throws { _ = try CalendarCommand.dates(window, legacyTo: to, required: false) }
 
         func run() throws {
-            let sessions = try MarketCalendar.xnys.sessions(from: from, through: to)
+            let dates = try CalendarCommand.dates(window, legacyTo: to, required: false)
+            let sessions = try MarketCalendar.xnys.sessions(from: dates.lowerBound, through: dates.upperBound)
             var out = Output()
             if format == .table {
                 out.line("date        day  open   close  open (UTC)            close (UTC)")
@@ -75,26 +78,28 @@ struct CalendarCommand: ParsableCommand {
 
     struct Slots: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Print the expected bar starts (UTC, RFC 3339) of the sessions dated --from through --to.",
+            abstract: "Print the expected bar starts (UTC, RFC 3339) of the sessions dated from --from until --until.",
             discussion: """
-                --to is an inclusive date: every slot of the sessions dated --from through --to is printed, \
-                whether or not it has ended yet. A w1 or mn1 slot belongs to its period's first session.
+                Every slot of the sessions dated --from until --until (excluded) is printed, whether or not it \
+                has ended yet. --to DATE, the old spelling, includes that date (deprecated). A w1 or mn1 slot \
+                belongs to its period's first session.
                 """)
 
         @Option(help: "Bar length.")
         var timeframe: Timeframe
 
-        @Option(help: "First session date, YYYY-MM-DD.", transform: CalendarCommand.date)
-        var from: LocalDate
+        @OptionGroup(title: "Dates") var window: WindowOptions
 
-        @Option(help: "Last session date, inclusive, YYYY-MM-DD.", transform: CalendarCommand.date)
-        var to: LocalDate
+        @Option(help: ArgumentHelp("Deprecated: the last session date, included (YYYY-MM-DD). Use --until.", valueName: "date"))
+        var to: String?
 
         @OptionGroup(title: "Grid options") var grid: GridOptionGroup
 
-        func validate() throws { try CalendarCommand.checkOrder(from, to) }
+        func validate() throws { _ = try CalendarCommand.dates(window, legacyTo: to, required: true) }
 
         func run() throws {
+            let dates = try CalendarCommand.dates(window, legacyTo: to, required: true)
+            let (from, to) = (dates.lowerBound, dates.upperBound)
             let calendar = MarketCalendar.xnys
             let grid = Grid(timeframe: timeframe, options: grid.resolved, calendar: calendar)
             let sessions = calendar.sessionIndex(onOrAfter: from)..<calendar.sessionIndex(onOrAfter: to.adding(days: 1))

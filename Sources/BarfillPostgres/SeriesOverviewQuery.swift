@@ -1,5 +1,4 @@
 import BarfillCore
-import BarfillPostgres
 
 /// One series as `barfill status` shows it: what `ohlc_bars` holds and what `backfill_status` says.
 public struct SeriesOverview: Sendable, Hashable {
@@ -14,6 +13,19 @@ public struct SeriesOverview: Sendable, Hashable {
     public var verifiedThrough: Int64?
     /// Slots the ledger records as confirmed empty.
     public var confirmedEmptyRanges: Int
+
+    public init(symbol: String, timeframe: String, bars: Int, oldest: Int64?, newest: Int64?, lastRunAt: Int64?,
+                lastResult: String?, verifiedThrough: Int64?, confirmedEmptyRanges: Int) {
+        self.symbol = symbol
+        self.timeframe = timeframe
+        self.bars = bars
+        self.oldest = oldest
+        self.newest = newest
+        self.lastRunAt = lastRunAt
+        self.lastResult = lastResult
+        self.verifiedThrough = verifiedThrough
+        self.confirmedEmptyRanges = confirmedEmptyRanges
+    }
 }
 
 /// The verification query users run after a backfill: per series, the bar count, oldest and newest

@@ -70,6 +70,10 @@ struct Apply: AsyncParsableCommand {
     }
 
     private func apply() async throws {
+        // Signals are caught from the start: a SIGTERM while the plan loads still ends resumably (75).
+        let control = ApplyControl()
+        let signals = SignalStop(control: control)
+        defer { withExtendedLifetime(signals) {} }
         let plan = try loadPlan(plan)
         let store = try CheckpointStore(path: checkpoint)
         let github = GitHubActions()
@@ -80,39 +84,18 @@ struct Apply: AsyncParsableCommand {
 
         let providers = Set(plan.chunks.map(\.provider))
         let clock = rates.clock
-        let timeScale = clock.timeScale
-        var limiters: [ProviderName: RateLimiter] = [:]
-        var settings: [ProviderName: ProviderSettings] = [:]
-        if !dryRun {
-            for provider in providers.sorted() {
-                let found = try ProviderSettings.fromEnvironment(provider)
-                settings[provider] = found
-                // The deadline in the limiter's nominal time, so a long wait for the window is not started.
-                let nominalDeadline = deadlineSeconds.map { clock.now() + Double($0) / timeScale }
-                limiters[provider] = RateLimiter(provider: provider, key: found.key, limits: try rates.limits(for: provider),
-                                                 budget: RequestBudget(maxRequests: maxRequests, deadline: nominalDeadline),
-                                                 clock: clock)
+        let connections: ApplyConnections
+        if dryRun {
+            connections = ApplyConnections(databaseURL: database.resolvedURL, limiters: [:]) { _, _ in
+                preconditionFailure("a dry run makes no requests")
             }
+        } else {
+            connections = try ApplyProviders(providers: providers, limits: rates.limits(for:), maxRequests: maxRequests,
+                                             deadlineSeconds: deadlineSeconds, clock: clock)
+                .connections(databaseURL: database.resolvedURL)
         }
-        let frozenSettings = settings
-        let connections = ApplyConnections(databaseURL: database.resolvedURL, limiters: limiters) { provider, limiter in
-            guard let settings = frozenSettings[provider] else { preconditionFailure("settings read for every provider") }
-            switch provider {
-            case .massive: return try MassiveClient(settings: settings, limiter: limiter)
-            case .finnhub: return try FinnhubClient(settings: settings, limiter: limiter)
-            }
-        }
-
-        // The ETA follows the slowest provider's sustained rate.
-        var slowest = Double.infinity
-        for provider in providers {
-            for limit in try rates.limits(for: provider) {
-                slowest = min(slowest, Double(limit.requests) / limit.window * 60)
-            }
-        }
-        if !slowest.isFinite { slowest = 60 }
-        let progress = ProgressOutput(requestsPerMinute: slowest / timeScale)
-        let control = ApplyControl()
+        let progress = ProgressOutput(requestsPerMinute: try ApplyProviders.requestsPerMinute(
+            providers: providers, limits: rates.limits(for:), clock: clock))
         let runner = try ApplyRunner(plan: plan, planPath: self.plan, checkpoint: store, connections: connections,
                                      options: options, control: control) { event in
             progress.handle(event)
@@ -126,9 +109,7 @@ struct Apply: AsyncParsableCommand {
             return
         }
 
-        let signals = SignalStop(control: control)
         let report = try await runner.run()
-        withExtendedLifetime(signals) {}
         progress.finish()
 
         printSummary(report)
@@ -150,7 +131,7 @@ struct Apply: AsyncParsableCommand {
         do {
             bytes = try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
-            throw ApplyError.unreadablePlan(path: path, reason: (error as NSError).localizedDescription)
+            throw ApplyError.unreadablePlan(path: path, reason: OutputFileError.reason(error))
         }
         return try Plan(decoding: bytes)
     }
@@ -160,14 +141,18 @@ struct Apply: AsyncParsableCommand {
         do {
             try Data(report.json().utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
         } catch {
-            throw ApplyError.cannotWrite(path: path, reason: (error as NSError).localizedDescription)
+            throw ApplyError.cannotWrite(path: path, reason: OutputFileError.reason(error))
         }
     }
 
     private func printSummary(_ report: ApplyReport) {
         let t = report.totals
         var text = "apply: \(ApplySummaryMarkdown.headline(report.outcome)) — \(report.chunks.count) chunk(s) this run, \(report.alreadyFinished) finished before; "
-        text += "\(t.requests) requests, \(t.fetched) bars fetched, \(t.inserted) inserted, \(t.updated) updated, \(t.unchanged) unchanged, \(t.rejected) rejected, \(t.offGrid) off-grid, \(t.confirmedEmpty) confirmed empty\n"
+        text += "\(t.requests) requests, \(t.fetched) bars fetched, \(t.inserted) inserted, \(t.updated) updated, \(t.unchanged) unchanged, \(t.rejected) rejected, \(t.confirmedEmpty) confirmed empty\n"
+        if t.offGrid > 0 {
+            // Not a contradiction of the plan's "off-grid bars": these came from the provider, outside the grid.
+            text += "apply: \(t.offGrid) provider bars lay outside the grid (e.g. extended hours) and were not stored\n"
+        }
         for chunk in report.failed {
             text += "  failed: \(chunk.id) \(chunk.symbol) \(chunk.timeframe.rawValue) \(UTC.format(chunk.from)) … \(UTC.format(chunk.to)): \(chunk.message ?? "")\n"
         }

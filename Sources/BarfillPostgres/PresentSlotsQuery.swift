@@ -1,5 +1,4 @@
 import BarfillCore
-import BarfillPostgres
 
 /// The precheck before a fetch: which of a chunk's slot starts already hold a bar, and which lie
 /// in a range the provider confirmed empty.
@@ -8,7 +7,7 @@ import BarfillPostgres
 /// and last slot (one ordered pass over the (symbol_id, timeframe, ts) index, usually returning
 /// nothing since the slots were planned as missing), and the ledger ranges overlapping that span.
 /// The slots are matched against both here.
-enum PresentSlotsQuery {
+public enum PresentSlotsQuery {
     /// $1 symbol id, $2 timeframe (typed by `ohlc_bars.timeframe`, enum or text, so the index
     /// serves the range), $3 and $4 the first and last slot start.
     static let bars = """
@@ -22,12 +21,13 @@ enum PresentSlotsQuery {
         WHERE symbol_id = $1::uuid AND timeframe = $2::text AND from_ts <= $4::timestamptz AND to_ts > $3::timestamptz
         """
 
-    struct Answer: Sendable {
-        var present: Set<Int64> = []
-        var ledgered: Set<Int64> = []
+    /// Slot starts that hold a bar, and those the ledger covers (never both).
+    public struct Answer: Sendable {
+        public var present: Set<Int64> = []
+        public var ledgered: Set<Int64> = []
     }
 
-    static func run(_ connection: PostgresConnection, symbolId: String, timeframe: Timeframe,
+    public static func run(_ connection: PostgresConnection, symbolId: String, timeframe: Timeframe,
                     slotStarts: [Int64]) throws -> Answer {
         var answer = Answer()
         guard let first = slotStarts.min(), let last = slotStarts.max() else { return answer }

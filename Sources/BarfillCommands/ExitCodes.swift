@@ -7,22 +7,39 @@ import BarfillSQLite
 import Foundation
 
 /// barfill's exit codes (README, "Exit codes"), and the one place every error type is mapped to one.
-enum ExitCodes {
+public enum ExitCodes {
     /// Done; `gaps`: no gaps.
-    static let success: Int32 = 0
+    public static let success: Int32 = 0
     /// A failure, with details on standard error (chunks that failed, the database gone, a provider refusing).
-    static let failure: Int32 = 1
+    public static let failure: Int32 = 1
     /// `gaps --detailed-exitcode` found gaps.
-    static let gapsFound: Int32 = 2
+    public static let gapsFound: Int32 = 2
     /// The command line is wrong (sysexits EX_USAGE).
-    static let usage: Int32 = 64
+    public static let usage: Int32 = 64
     /// A plan, checkpoint or other input file is invalid or was tampered with (EX_DATAERR).
-    static let dataError: Int32 = 65
+    public static let dataError: Int32 = 65
     /// Stopped early but resumable: rate limit, budget, deadline, signal, checkpoint in use (EX_TEMPFAIL).
-    static let resumable: Int32 = 75
+    public static let resumable: Int32 = 75
+
+    /// What an error says to a person: its description, never Foundation's raw `NSError` dump.
+    public static func message(for error: any Error) -> String {
+        switch error {
+        case let error as ValidationError: return error.message
+        case is PlanError, is CheckpointError, is ApplyError, is ProviderError, is PostgresError, is OutputFileError:
+            break
+        default:
+            // A Foundation file error that escaped a command: its reason, not "NSCocoaErrorDomain Code=4 …".
+            let bridged = error as NSError
+            if bridged.domain == NSCocoaErrorDomain || bridged.domain == NSPOSIXErrorDomain {
+                return OutputFileError.reason(error)
+            }
+        }
+        if let description = (error as? LocalizedError)?.errorDescription { return description }
+        return "\(error)"
+    }
 
     /// The exit code for an error that ended a command.
-    static func code(for error: any Error) -> Int32 {
+    public static func code(for error: any Error) -> Int32 {
         switch error {
         case let error as ExitCode:
             return error.rawValue
@@ -57,7 +74,7 @@ enum ExitCodes {
         }
     }
 
-    static func code(for error: ApplyError) -> Int32 {
+    public static func code(for error: ApplyError) -> Int32 {
         switch error {
         case .stalePlan, .planCalendarMismatch, .unknownGrid: dataError
         case .invalidOption: usage
@@ -66,7 +83,7 @@ enum ExitCodes {
     }
 
     /// The exit code for how an apply run ended.
-    static func code(for outcome: ApplyOutcome) -> Int32 {
+    public static func code(for outcome: ApplyOutcome) -> Int32 {
         switch outcome {
         case .complete: success
         case .stopped: resumable
@@ -77,17 +94,17 @@ enum ExitCodes {
 
 /// Runs a command body; an error is printed once (and annotated in GitHub Actions) and turned into
 /// its documented exit code.
-func reportingErrors(_ command: String, _ body: () async throws -> Void) async throws {
+public func reportingErrors(_ command: String, _ body: () async throws -> Void) async throws {
     do {
         try await body()
     } catch let exit as ExitCode {
         throw exit
-    } catch let error as ValidationError {
-        throw error   // ArgumentParser prints usage and exits 64
     } catch {
-        let message = (error as? LocalizedError)?.errorDescription ?? "\(error)"
+        let message = ExitCodes.message(for: error)
         StandardError.write("barfill \(command): error: \(message)\n")
+        let code = ExitCodes.code(for: error)
+        if code == ExitCodes.usage { StandardError.write("See 'barfill \(command) --help'.\n") }
         GitHubActions().error(message, title: "barfill \(command)")
-        throw ExitCode(ExitCodes.code(for: error))
+        throw ExitCode(code)
     }
 }

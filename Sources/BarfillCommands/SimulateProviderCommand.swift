@@ -89,11 +89,8 @@ struct SimulateProvider: AsyncParsableCommand {
             illiquidTickers: Set((illiquid ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }),
             retryAfter: retryAfter, rateLimitReset: rateLimitReset, pageSize: pageSize, faultRules: rules,
             clock: timeScale == 1 ? .system : ProviderClock(timeScale: timeScale, anchor: ProviderClock.scaledEpoch))
-        let provider: SimulatedProvider
-        do { provider = try SimulatedProvider(configuration: configuration, port: port) } catch {
-            printError("barfill simulate-provider: \(error.localizedDescription)")
-            throw ExitCode(1)
-        }
+        // A port in use is reported by BarfillMain like every other error (exit 1).
+        let provider = try SimulatedProvider(configuration: configuration, port: port)
         FileHandle.standardOutput.write(Data((provider.baseURL + "\n").utf8))   // unbuffered: scripts read it at once
         let signal = await Self.waitForTermination()
         provider.stop()

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BarfillApply
 import BarfillCore
 import Foundation
 
@@ -37,7 +38,7 @@ struct PlanCommand: ParsableCommand {
             do {
                 bytes = try Data(contentsOf: URL(fileURLWithPath: plan))
             } catch {
-                throw ValidationError("cannot read \(plan): \(error.localizedDescription)")
+                throw ApplyError.unreadablePlan(path: plan, reason: OutputFileError.reason(error))
             }
             let decoded = try Plan(decoding: bytes)
             let output = switch format {

@@ -24,6 +24,17 @@ struct RateOptions: ParsableArguments {
         try parsed()[provider] ?? RateLimit.defaults(for: provider)
     }
 
+    /// The planner's view of the limits: each provider's tightest limit, in whole requests per minute.
+    func providerLimits() throws -> ProviderLimits {
+        var limits = ProviderLimits.default
+        for name in ProviderName.allCases {
+            if let perMinute = try self.limits(for: name).requestsPerMinute {
+                limits.requestsPerMinute[name] = max(1, Int(perMinute.rounded(.down)))
+            }
+        }
+        return limits
+    }
+
     private func parsed() throws -> [ProviderName: [RateLimit]] {
         var result: [ProviderName: [RateLimit]] = [:]
         guard let rate else { return result }

@@ -21,23 +21,13 @@ struct Gaps: AsyncParsableCommand {
     @OptionGroup(title: "Grid") var grid: GridOptionGroup
     @OptionGroup(title: "Rate limits (for the plan's duration estimate)") var rates: RateOptions
 
-    @Option(help: ArgumentHelp("Tickers to scan, comma-separated (default: the universe).", valueName: "AAPL,MSFT"))
-    var symbols: String?
-
-    @Option(help: ArgumentHelp("Timeframes to scan, comma-separated: m15,h1,h4,d1,w1 … (default: every timeframe with bars).",
-                               valueName: "h1,d1"))
-    var timeframes: String?
+    @OptionGroup(title: "Series") var series: SeriesOptions
 
     @Option(help: "Where series come from without --symbols: all (every series with bars) or watchlist (watchlist_items).")
     var universe: ScanRequest.Universe = .all
 
-    @Option(help: ArgumentHelp("Start of the window: a date (00:00 New York) or an RFC 3339 instant (default: 365 days before --until).",
-                               valueName: "date|instant"))
-    var from: String?
-
-    @Option(help: ArgumentHelp("End of the window: slots that have ended by then are expected (a date means 00:00 New York; default: now).",
-                               valueName: "date|instant"))
-    var until: String?
+    /// Slots that have ended by `--until` are expected; default window: the 365 days before now.
+    @OptionGroup(title: "Window (default: the 365 days before now)") var window: WindowOptions
 
     @Flag(help: "Rescan the whole window, even where backfill_status says a series is verified.")
     var full = false
@@ -59,19 +49,19 @@ struct Gaps: AsyncParsableCommand {
 
     enum SummaryFormat: String, ExpressibleByArgument, CaseIterable { case text, markdown }
 
+    /// Without `--from`, the window is this many days long.
+    static let defaultDays: Int64 = 365
+
     func validate() throws {
         if let maxRequests, maxRequests < 1 { throw ValidationError("--max-requests must be at least 1") }
-        _ = try parsedSymbols()
-        _ = try parsedTimeframes()
-        let (from, until) = try window()
-        guard from < until else { throw ValidationError("--from must be before --until") }
+        _ = try window.resolved(defaultDays: Self.defaultDays)
     }
 
     func run() async throws {
         try await reportingErrors("gaps") {
-            let (from, until) = try window()
+            let (from, until) = try window.resolved(defaultDays: Self.defaultDays)
             let request = ScanRequest(
-                universe: universe, symbols: try parsedSymbols(), timeframes: try parsedTimeframes(),
+                universe: universe, symbols: try series.tickers()?.map(\.value), timeframes: try series.timeframeList(),
                 from: from, until: until, options: grid.resolved, full: full, provider: provider)
             let database = try await self.database.database()
             let (result, source) = try await database.run { connection in
@@ -79,13 +69,7 @@ struct Gaps: AsyncParsableCommand {
                 (try GapScanner(connection: connection).scan(request),
                  Plan.Source(host: connection.host, database: connection.databaseName))
             }
-            var limits = ProviderLimits.default
-            for name in ProviderName.allCases {
-                // The tightest of the provider's limits, as requests per minute.
-                if let perMinute = try rates.limits(for: name).map({ Double($0.requests) * 60 / $0.window }).min() {
-                    limits.requestsPerMinute[name] = max(1, Int(perMinute.rounded(.down)))
-                }
-            }
+            let limits = try rates.providerLimits()
             let plan = try Planner(limits: limits, maxRequests: maxRequests).plan(
                 scans: result.series, grid: grid.resolved, window: Plan.Window(from: from, until: until),
                 source: source,
@@ -120,44 +104,6 @@ struct Gaps: AsyncParsableCommand {
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         // Written beside and renamed: a reader never sees half a plan.
         try Data(bytes).write(to: url, options: .atomic)
-    }
-
-    private func parsedSymbols() throws -> [String]? {
-        guard let symbols else { return nil }
-        let tickers = symbols.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).uppercased() }
-        for ticker in tickers where Ticker(ticker) == nil {
-            throw ValidationError("--symbols: '\(ticker)' is not a ticker (letters, digits, '.' and '-', at most 16)")
-        }
-        guard !tickers.isEmpty else { throw ValidationError("--symbols is empty") }
-        return tickers
-    }
-
-    private func parsedTimeframes() throws -> [Timeframe]? {
-        guard let timeframes else { return nil }
-        return try timeframes.split(separator: ",").map { text in
-            let name = text.trimmingCharacters(in: .whitespaces)
-            guard let timeframe = Timeframe(rawValue: name) else {
-                throw ValidationError("--timeframes: '\(name)' is not one of \(Timeframe.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            return timeframe
-        }
-    }
-
-    /// The scan window in Unix seconds: dates are 00:00 New York, instants are RFC 3339.
-    private func window() throws -> (Int64, Int64) {
-        func instant(_ text: String, _ option: String) throws -> Int64 {
-            if let date = LocalDate(iso: text) {
-                try MarketCalendar.xnys.checkInRange(date)
-                return NewYork.midnight(date)
-            }
-            guard let value = UTC.parse(text) else {
-                throw ValidationError("\(option): '\(text)' is neither a date (2024-03-08) nor an RFC 3339 instant (2024-03-08T15:00:00Z)")
-            }
-            return value
-        }
-        let until = try until.map { try instant($0, "--until") } ?? Int64(Date().timeIntervalSince1970)
-        let from = try from.map { try instant($0, "--from") } ?? until - 365 * 86_400
-        return (from, until)
     }
 }
 

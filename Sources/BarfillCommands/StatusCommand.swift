@@ -11,46 +11,20 @@ struct Status: AsyncParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
 
-    @Option(help: "Only these tickers, comma-separated (default: every series that has bars).")
-    var symbols: String?
-
-    @Option(help: "Only these timeframes, comma-separated, e.g. h1,d1.")
-    var timeframes: String?
+    @OptionGroup(title: "Series") var series: SeriesOptions
 
     @Option(help: "The checkpoint file whose progress to show.")
     var checkpoint: String = CheckpointStore.defaultPath
 
     @Option(help: "Output format: text or json.")
-    var format: String = "text"
+    var format: Format = .text
 
-    func validate() throws {
-        _ = try tickers()
-        _ = try timeframeList()
-        guard ["text", "json"].contains(format) else { throw ValidationError("--format must be text or json") }
-    }
-
-    private func tickers() throws -> [String]? {
-        guard let symbols else { return nil }
-        return try symbols.split(separator: ",").map { part in
-            guard let ticker = Ticker(String(part)) else { throw ValidationError("\(part) is not a ticker") }
-            return ticker.value
-        }
-    }
-
-    private func timeframeList() throws -> [Timeframe]? {
-        guard let timeframes else { return nil }
-        return try timeframes.split(separator: ",").map { part in
-            guard let timeframe = Timeframe(rawValue: String(part)) else {
-                throw ValidationError("\(part) is not a timeframe (\(Timeframe.allCases.map(\.rawValue).joined(separator: ", ")))")
-            }
-            return timeframe
-        }
-    }
+    enum Format: String, ExpressibleByArgument, CaseIterable { case text, json }
 
     func run() async throws {
         try await reportingErrors("status") {
-            let tickers = try tickers()
-            let timeframes = try timeframeList()
+            let tickers = try series.tickers()?.map(\.value)
+            let timeframes = try series.timeframeList()
             let database = try await self.database.database()
             let series = try await database.run { connection in
                 try SeriesOverviewQuery.run(connection, symbols: tickers, timeframes: timeframes)
@@ -61,8 +35,8 @@ struct Status: AsyncParsableCommand {
                     progress["\(row.symbol) \(row.timeframe)"] = row
                 }
             }
-            if format == "json" {
-                print(json(series, progress))
+            if format == .json {
+                FileHandle.standardOutput.write(Data(json(series, progress).utf8))
             } else {
                 print(table(series, progress), terminator: "")
             }
@@ -87,20 +61,6 @@ struct Status: AsyncParsableCommand {
     }
 
     private func json(_ series: [SeriesOverview], _ progress: [String: SeriesProgress]) -> String {
-        let objects: [[String: Any]] = series.map { s in
-            var o: [String: Any] = ["symbol": s.symbol, "timeframe": s.timeframe, "bars": s.bars,
-                                    "confirmed_empty_ranges": s.confirmedEmptyRanges]
-            if let v = s.oldest { o["oldest"] = UTC.format(v) }
-            if let v = s.newest { o["newest"] = UTC.format(v) }
-            if let v = s.lastRunAt { o["last_run_at"] = UTC.format(v) }
-            if let v = s.lastResult { o["last_result"] = v }
-            if let v = s.verifiedThrough { o["verified_through"] = UTC.format(v) }
-            if let p = progress["\(s.symbol) \(s.timeframe)"] {
-                o["checkpoint"] = ["chunks": p.chunks, "finished": p.finished, "failed": p.failed]
-            }
-            return o
-        }
-        let data = (try? JSONSerialization.data(withJSONObject: objects, options: [.prettyPrinted, .sortedKeys])) ?? Data()
-        return String(decoding: data, as: UTF8.self)
+        SeriesStatusDocument.text(series.map { SeriesStatusDocument($0, progress: progress["\($0.symbol) \($0.timeframe)"]) })
     }
 }

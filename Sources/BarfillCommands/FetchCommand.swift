@@ -12,11 +12,12 @@ struct Fetch: AsyncParsableCommand {
             Prints {"ts","open","high","low","close","volume"} per bar (ts in UTC) on standard output and a \
             summary, with any rejected bars, on standard error. Keys come from MASSIVE_API_KEY (or \
             POLYGON_API_KEY) and FINNHUB_API_KEY, base URLs from MASSIVE_BASE_URL and FINNHUB_BASE_URL.
+            The window is --from … --until, half-open; a date means 00:00 New York. The old spelling             --to DATE (that day included) is still accepted but deprecated.
             Exit status 75 when a rate limit or --max-requests stopped the fetch early.
             """)
 
     @Option(help: "massive or finnhub.")
-    var provider: String
+    var provider: ProviderName
 
     @Option(help: "The ticker, e.g. AAPL or BRK.B.")
     var symbol: String
@@ -24,11 +25,11 @@ struct Fetch: AsyncParsableCommand {
     @Option(help: "m1, m5, m15, m30, h1, h4, d1, w1 or mn1.")
     var timeframe: String
 
-    @Option(help: "First day (YYYY-MM-DD, from 00:00 New York) or an instant (2024-03-01T14:30:00Z).")
-    var from: String
+    @OptionGroup(title: "Window (--from is required)") var window: WindowOptions
 
-    @Option(help: "Last day, included (YYYY-MM-DD), or an instant, excluded.")
-    var to: String
+    @Option(help: ArgumentHelp("Deprecated spelling of the end: the last day, included (YYYY-MM-DD), or an instant, excluded. Use --until.",
+                               valueName: "date|instant"))
+    var to: String?
 
     @Option(help: "Stop (resumably, exit 75) after this many requests.")
     var maxRequests: Int?
@@ -39,46 +40,33 @@ struct Fetch: AsyncParsableCommand {
     @OptionGroup var rate: RateOptions
 
     func validate() throws {
-        guard ProviderName(rawValue: provider) != nil else { throw ValidationError("--provider must be massive or finnhub") }
-        guard Ticker(symbol) != nil else { throw ValidationError("--symbol '\(symbol)' is not a ticker (A-Z, 0-9, '.', '-')") }
-        guard Timeframe(rawValue: timeframe) != nil else {
-            throw ValidationError("--timeframe must be one of \(Timeframe.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        guard let start = Self.instant(from, end: false), let end = Self.instant(to, end: true) else {
-            throw ValidationError("--from and --to take YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ")
-        }
-        guard start < end else { throw ValidationError("--from must come before --to") }
+        _ = try SeriesOptions.ticker(symbol, option: "--symbol")
+        _ = try SeriesOptions.timeframe(timeframe, option: "--timeframe")
+        _ = try resolvedWindow()
         if let maxRequests, maxRequests < 1 { throw ValidationError("--max-requests must be at least 1") }
     }
 
-    /// A date means 00:00 New York (of the next day for an inclusive `--to`); an instant is taken as is.
-    static func instant(_ text: String, end: Bool) -> Int64? {
-        if let date = LocalDate(iso: text) { return NewYork.midnight(end ? date.adding(days: 1) : date) }
-        return UTC.parse(text)
+    /// `--from` … `--until` (half-open), or the old `--from` … `--to` (a date included).
+    func resolvedWindow() throws -> (from: Int64, until: Int64) {
+        guard window.from != nil else { throw ValidationError("--from is required: a date (2024-03-01) or an RFC 3339 instant") }
+        guard window.until != nil || to != nil else {
+            throw ValidationError("--until is required: a date (00:00 New York, excluded) or an RFC 3339 instant")
+        }
+        return try window.resolved(defaultDays: nil, legacyTo: to)
     }
 
     func run() async throws {
-        let name = ProviderName(rawValue: provider)!
+        let name = provider
         var logger = Logger(label: "barfill.fetch") { StreamLogHandler.standardError(label: $0) }
         logger.logLevel = verbose ? .trace : .warning
-        let result: FetchResult
-        do {
-            let settings = try ProviderSettings.fromEnvironment(name)
-            let limiter = RateLimiter(provider: name, key: settings.key, limits: try rate.limits(for: name),
-                                      budget: RequestBudget(maxRequests: maxRequests), clock: rate.clock)
-            let client: any BarProvider = switch name {
-            case .massive: try MassiveClient(settings: settings, limiter: limiter, logger: logger)
-            case .finnhub: try FinnhubClient(settings: settings, limiter: limiter, logger: logger)
-            }
-            result = try await client.fetch(ticker: Ticker(symbol)!, timeframe: Timeframe(rawValue: timeframe)!,
-                                            from: Self.instant(from, end: false)!, to: Self.instant(to, end: true)!)
-        } catch let error as ProviderError {
-            printError("barfill fetch: \(error.localizedDescription)")
-            switch error {
-            case .missingKey, .invalidBaseURL, .unsupportedTimeframe, .invalidWindow: throw ExitCode(64)
-            default: throw ExitCode(1)
-            }
-        }
+        let settings = try ProviderSettings.fromEnvironment(name)
+        let limiter = RateLimiter(provider: name, key: settings.key, limits: try rate.limits(for: name),
+                                  budget: RequestBudget(maxRequests: maxRequests), clock: rate.clock)
+        let client = try settings.makeClient(limiter: limiter, logger: logger)
+        let window = try resolvedWindow()
+        let result = try await client.fetch(ticker: try SeriesOptions.ticker(symbol, option: "--symbol"),
+                                            timeframe: try SeriesOptions.timeframe(timeframe, option: "--timeframe"),
+                                            from: window.from, to: window.until)
         var out = ""
         for bar in result.bars {
             out += #"{"ts":"\#(UTC.format(bar.ts))","open":\#(bar.open),"high":\#(bar.high),"low":\#(bar.low),"close":\#(bar.close),"volume":\#(bar.volume)}"#
@@ -87,7 +75,7 @@ struct Fetch: AsyncParsableCommand {
         }
         FileHandle.standardOutput.write(Data(out.utf8))
         printError(Self.summary(result, provider: name))
-        if result.stop != nil { throw ExitCode(75) }
+        if result.stop != nil { throw ExitCode(ExitCodes.resumable) }
     }
 
     static func summary(_ result: FetchResult, provider: ProviderName) -> String {
