@@ -70,6 +70,8 @@ struct Apply: AsyncParsableCommand {
     }
 
     private func apply() async throws {
+        // Before any request: a report that cannot be written would otherwise fail the run at its end.
+        try self.report.map(OutputFile.init)?.checkWritable()
         let plan = try loadPlan(plan)
         let store = try CheckpointStore(path: checkpoint)
         let github = GitHubActions()
@@ -157,11 +159,7 @@ struct Apply: AsyncParsableCommand {
 
     private func writeReport(_ report: ApplyReport) throws {
         guard let path = self.report else { return }
-        do {
-            try Data(report.json().utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
-        } catch {
-            throw ApplyError.cannotWrite(path: path, reason: (error as NSError).localizedDescription)
-        }
+        try OutputFile(path).write(report.json().utf8)
     }
 
     private func printSummary(_ report: ApplyReport) {
