@@ -60,6 +60,9 @@ struct OutputFileTests {
         let setup = try Self.setup()
         let fifo = setup.path("plan.fifo")
         #expect(mkfifo(fifo, 0o600) == 0)
+        // A second name for the same FIFO: if the command replaced `fifo`, the reader can still be released.
+        let sameFIFO = setup.path("plan.fifo.link")
+        #expect(link(fifo, sameFIFO) == 0)
         // The reader: what a `barfill gaps --output >(…)` pipeline would be.
         let received = LockedText()
         let reader = Thread {
@@ -70,7 +73,7 @@ struct OutputFileTests {
         let run = try await setup.gaps(output: fifo)
         if !received.isFinished {
             // The command never opened the FIFO: end the reader's wait with an empty write end.
-            let fd = open(fifo, O_WRONLY | O_NONBLOCK)
+            let fd = open(sameFIFO, O_WRONLY | O_NONBLOCK)
             if fd >= 0 { close(fd) }
         }
         while !received.isFinished { try await Task.sleep(nanoseconds: 10_000_000) }
