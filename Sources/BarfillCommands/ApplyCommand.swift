@@ -70,6 +70,8 @@ struct Apply: AsyncParsableCommand {
     }
 
     private func apply() async throws {
+        // Before any request: a report that cannot be written would otherwise fail the run at its end.
+        try self.report.map(OutputFile.init)?.checkWritable()
         // Signals are caught from the start: a SIGTERM while the plan loads still ends resumably (75).
         let control = ApplyControl()
         let signals = SignalStop(control: control)
@@ -138,11 +140,7 @@ struct Apply: AsyncParsableCommand {
 
     private func writeReport(_ report: ApplyReport) throws {
         guard let path = self.report else { return }
-        do {
-            try Data(report.json().utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
-        } catch {
-            throw ApplyError.cannotWrite(path: path, reason: OutputFileError.reason(error))
-        }
+        try OutputFile(path).write(report.json().utf8)
     }
 
     private func printSummary(_ report: ApplyReport) {

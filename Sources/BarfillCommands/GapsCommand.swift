@@ -59,6 +59,8 @@ struct Gaps: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors("gaps") {
+            let output = self.output.map(OutputFile.init)
+            try output?.checkWritable()
             let (from, until) = try window.resolved(defaultDays: Self.defaultDays)
             let request = ScanRequest(
                 universe: universe, symbols: try series.tickers()?.map(\.value), timeframes: try series.timeframeList(),
@@ -66,7 +68,7 @@ struct Gaps: AsyncParsableCommand {
             let database = try await self.database.database()
             let (result, source) = try await database.run { connection in
                 // The server's own names for itself: never the URL, which may carry a password.
-                (try GapScanner(connection: connection).scan(request),
+                (try GapScanner(connection: connection).scan(request, recordingProgress: false),
                  Plan.Source(host: connection.host, database: connection.databaseName))
             }
             let limits = try rates.providerLimits()
@@ -74,16 +76,26 @@ struct Gaps: AsyncParsableCommand {
                 scans: result.series, grid: grid.resolved, window: Plan.Window(from: from, until: until),
                 source: source,
                 createdAt: Int64(Date().timeIntervalSince1970))
-            try write(plan)
+            if !result.skippedTickers.isEmpty {
+                // Names them all (escaped, cut): the row can be fixed or deleted, the rest was scanned.
+                let names = result.skippedTickers.map { "\"\(TerminalText.escaped($0))\"" }.joined(separator: ", ")
+                let text = "\(result.skippedTickers.count) symbols.ticker value(s) are not tickers and were not scanned: \(names)"
+                StandardError.write("barfill gaps: warning: \(text)\n")
+                GitHubActions().warning(text, title: "barfill gaps")
+            }
+            if let output { try output.write(plan.encoded()) } else { FileHandle.standardOutput.write(Data(plan.encoded())) }
+            // Only now, with the plan written, is the scan's progress recorded.
+            let progress = result.progress
+            let recorded = try await database.run { connection in try GapScanner(connection: connection).record(progress) }
 
             let markdown = plan.markdownSummary()
             switch format {
             case .text: StandardError.write(plan.textSummary(limits: limits))
             case .markdown:
-                if output != nil { print(markdown, terminator: markdown.hasSuffix("\n") ? "" : "\n") }
+                if output.map({ !$0.isStandardOutput }) == true { print(markdown, terminator: markdown.hasSuffix("\n") ? "" : "\n") }
                 else { StandardError.write(markdown) }
             }
-            if let note = result.notRecordedBecause { StandardError.write("note: progress not recorded: \(note)\n") }
+            if let note = recorded.notRecordedBecause { StandardError.write("note: progress not recorded: \(note)\n") }
             let github = GitHubActions()
             github.appendSummary(markdown)
             if plan.summary.offGrid > 0 {
@@ -92,18 +104,6 @@ struct Gaps: AsyncParsableCommand {
             }
             if detailedExitcode, !plan.chunks.isEmpty { throw ExitCode(ExitCodes.gapsFound) }
         }
-    }
-
-    private func write(_ plan: Plan) throws {
-        let bytes = plan.encoded()
-        guard let output else {
-            FileHandle.standardOutput.write(Data(bytes))
-            return
-        }
-        let url = URL(fileURLWithPath: output)
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        // Written beside and renamed: a reader never sees half a plan.
-        try Data(bytes).write(to: url, options: .atomic)
     }
 }
 

@@ -4,19 +4,10 @@ import Foundation
 import Glibc
 #endif
 
-/// An output file (`report --html`, `gaps --output`) that cannot be written: exit 1 with the
-/// operating system's reason, never Foundation's raw `NSError` text.
-struct OutputFileError: LocalizedError {
-    var path: String
-    var reason: String
-
+extension OutputFileError {
+    /// A file error from Foundation, as the operating system's reason.
     init(path: String, error: any Error) {
-        self.path = path
-        self.reason = Self.reason(error)
-    }
-
-    var errorDescription: String? {
-        "cannot write \(path): \(reason); check that its directory exists and is writable"
+        self = .cannotWrite(path: path, reason: Self.reason(error))
     }
 
     /// The POSIX reason under a Foundation file error ("No such file or directory").

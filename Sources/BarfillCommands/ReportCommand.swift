@@ -32,6 +32,12 @@ struct ReportCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        try await reportingErrors("report") { try await report() }
+    }
+
+    private func report() async throws {
+        let output = OutputFile(html)
+        try output.checkWritable()
         let tickers = try self.series.tickers() ?? [], timeframes = try self.series.timeframeList() ?? []
         let window = try self.window.resolved(defaultDays: Self.defaultDays)
         let database = try await database.database()
@@ -49,11 +55,7 @@ struct ReportCommand: AsyncParsableCommand {
             subtitle: "\(MarketCalendar.xnys.name) \(options.description) · "
                 + "\(UTC.format(window.from)) → \(UTC.format(window.until))",
             series: series)
-        do {
-            try Data(report.html().utf8).write(to: URL(fileURLWithPath: html), options: .atomic)
-        } catch {
-            throw OutputFileError(path: html, error: error)
-        }
+        try output.write(report.html().utf8)
         let t = report.totals
         FileHandle.standardError.write(Data(("barfill report: \(series.count) series, \(t.expected) expected, "
             + "\(t.present) present, \(t.missing) missing, \(t.confirmedEmpty) confirmed empty, "

@@ -45,19 +45,16 @@ struct Status: AsyncParsableCommand {
 
     private func table(_ series: [SeriesOverview], _ progress: [String: SeriesProgress]) -> String {
         guard !series.isEmpty else { return "no bars for the requested series\n" }
-        var rows = [["symbol", "tf", "bars", "oldest", "newest", "last run", "last result", "empty ranges", "checkpoint"]]
+        var table = TextTable(header: ["symbol", "tf", "bars", "oldest", "newest", "last run", "last result", "empty ranges", "checkpoint"])
         for s in series {
             let p = progress["\(s.symbol) \(s.timeframe)"]
-            rows.append([s.symbol, s.timeframe, String(s.bars), s.oldest.map(UTC.format) ?? "-", s.newest.map(UTC.format) ?? "-",
-                         s.lastRunAt.map(UTC.format) ?? "-", s.lastResult ?? "-", String(s.confirmedEmptyRanges),
-                         p.map { "\($0.finished)/\($0.chunks) chunks" + ($0.failed > 0 ? ", \($0.failed) failed" : "") } ?? "-"])
+            table.append([s.symbol, s.timeframe, String(s.bars), s.oldest.map(UTC.format) ?? "-", s.newest.map(UTC.format) ?? "-",
+                          s.lastRunAt.map(UTC.format) ?? "-", s.lastResult ?? "-", String(s.confirmedEmptyRanges),
+                          p.map { "\($0.finished)/\($0.chunks) chunks" + ($0.failed > 0 ? ", \($0.failed) failed" : "") } ?? "-"])
         }
-        let widths = rows[0].indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
-        return rows.map { row in
-            row.enumerated().map { column, cell in
-                column == row.count - 1 ? cell : cell.padding(toLength: widths[column], withPad: " ", startingAt: 0)
-            }.joined(separator: "  ")
-        }.joined(separator: "\n") + "\n"
+        // Tickers and results come from the database: escaped and cut, so no row can move the terminal.
+        table.cellLimit = 40
+        return table.rendered()
     }
 
     private func json(_ series: [SeriesOverview], _ progress: [String: SeriesProgress]) -> String {

@@ -96,7 +96,7 @@ public struct LocalDate: Hashable, Comparable, Sendable, Codable, CustomStringCo
     }
 }
 
-/// UTC instants as Unix seconds, written and read as RFC 3339 with `Z`.
+/// UTC instants as Unix seconds, written as RFC 3339 with `Z`, read as RFC 3339 with any offset.
 public enum UTC {
     /// `2024-03-08T15:00:00Z`.
     public static func format(_ seconds: Int64) -> String {
@@ -107,20 +107,40 @@ public enum UTC {
         return "\(date)T\(two(rest / 3_600)):\(two(rest / 60 % 60)):\(two(rest % 60))Z"
     }
 
-    /// Parses `YYYY-MM-DDTHH:MM:SSZ` (also `+00:00`), or a bare `YYYY-MM-DD` as its 00:00 UTC.
-    /// Fractions of a second are refused: barfill's instants are whole seconds.
+    /// Parses an RFC 3339 instant, `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)` (`T`/`Z` in either
+    /// case), or a bare `YYYY-MM-DD` as its 00:00 UTC. A fraction of a second is dropped (rounded
+    /// down): barfill's instants are whole seconds, and a slot ends on a whole second.
     public static func parse(_ text: String) -> Int64? {
         if let date = LocalDate(iso: text) { return date.utcMidnight }
+        guard text.allSatisfy(\.isASCII) else { return nil }
         var body = Substring(text)
-        if body.hasSuffix("Z") { body = body.dropLast() }
-        else if body.hasSuffix("+00:00") { body = body.dropLast(6) }
-        else { return nil }
-        let halves = body.split(separator: "T", omittingEmptySubsequences: false)
+        let offset: Int64
+        if body.hasSuffix("Z") || body.hasSuffix("z") {
+            body = body.dropLast()
+            offset = 0
+        } else {
+            // ±HH:MM east of UTC: local time minus the offset is UTC.
+            let zone = body.suffix(6)
+            let parts = zone.dropFirst().split(separator: ":", omittingEmptySubsequences: false)
+            guard zone.count == 6, let sign = zone.first, sign == "+" || sign == "-", parts.count == 2,
+                  parts.allSatisfy({ $0.count == 2 && $0.allSatisfy(\.isNumber) }),
+                  let hours = Int64(parts[0]), let minutes = Int64(parts[1]),
+                  hours < 24, minutes < 60 else { return nil }
+            offset = (sign == "+" ? 1 : -1) * (hours * 3_600 + minutes * 60)
+            body = body.dropLast(6)
+        }
+        let halves = body.split(omittingEmptySubsequences: false) { $0 == "T" || $0 == "t" }
         guard halves.count == 2, let date = LocalDate(iso: halves[0]) else { return nil }
-        let hms = halves[1].split(separator: ":", omittingEmptySubsequences: false)
-        guard hms.count == 3, hms.allSatisfy({ $0.count == 2 && $0.allSatisfy(\.isASCII) }),
+        var clock = halves[1]
+        if let dot = clock.firstIndex(of: ".") {
+            let fraction = clock[clock.index(after: dot)...]
+            guard !fraction.isEmpty, fraction.allSatisfy(\.isNumber) else { return nil }
+            clock = clock[..<dot]
+        }
+        let hms = clock.split(separator: ":", omittingEmptySubsequences: false)
+        guard hms.count == 3, hms.allSatisfy({ $0.count == 2 && $0.allSatisfy(\.isNumber) }),
               let h = Int(hms[0]), let m = Int(hms[1]), let s = Int(hms[2]),
               (0..<24).contains(h), (0..<60).contains(m), (0..<60).contains(s) else { return nil }
-        return date.utcMidnight + Int64(h * 3_600 + m * 60 + s)
+        return date.utcMidnight + Int64(h * 3_600 + m * 60 + s) - offset
     }
 }

@@ -59,6 +59,12 @@ public struct ScanResult: Sendable {
     public var recorded: Int
     /// Why nothing was recorded, when nothing could be (a read-only role, no `barfill migrate` yet).
     public var notRecordedBecause: String?
+    /// What the scan verified; with `scan(_:recordingProgress: false)` not yet written, for
+    /// `GapScanner.record(_:)` once the plan made from it is safely written.
+    public var progress = ScanProgress()
+    /// `symbols.ticker` values that are not tickers (control characters, SQL-looking text, too
+    /// long): their series were left out of the scan, sorted.
+    public var skippedTickers: [String] = []
 }
 
 /// Finds missing bars: sends the grid's slots for the window to the server and lets one
@@ -96,7 +102,10 @@ public struct GapScanner {
         var verifiedFrom: Int64 = 0
     }
 
-    public func scan(_ request: ScanRequest) throws -> ScanResult {
+    /// Scans, and records in `backfill_status` what it verified when `recordingProgress` (in the
+    /// scan's transaction). A caller that must first write the plan passes false and calls
+    /// `record(result.progress)` afterwards, so a scan whose plan was never written records nothing.
+    public func scan(_ request: ScanRequest, recordingProgress: Bool = true) throws -> ScanResult {
         guard request.from < request.until else {
             throw PostgresError.invalidInput("the scan window is empty: --from \(UTC.format(request.from)) is not before --until \(UTC.format(request.until))")
         }
@@ -105,6 +114,10 @@ public struct GapScanner {
             for timeframe in request.timeframes ?? [] { try store.checkSupported(timeframe) }
             // Grouped by timeframe: each scan statement covers series of one timeframe.
             var targets = try resolve(request, store: store).sorted { ($0.timeframe, $0.ticker) < ($1.timeframe, $1.ticker) }
+            // One malformed symbols row must not stop every other series from being scanned; it
+            // could never be planned (a plan holds tickers only) nor fetched.
+            let skippedTickers = Set(targets.filter { Ticker($0.ticker) == nil }.map(\.ticker)).sorted()
+            if !skippedTickers.isEmpty { targets.removeAll { Ticker($0.ticker) == nil } }
             var grids: [Timeframe: Grid] = [:]
             for timeframe in Set(targets.map(\.timeframe)) {
                 grids[timeframe] = Grid(timeframe: timeframe, options: request.options, calendar: calendar)
@@ -169,6 +182,18 @@ public struct GapScanner {
                 verified.append((index, target.incremental ? target.verifiedFrom : request.from, through,
                                  "scanned: \(gaps.count) gaps, \(gaps.reduce(0) { $0 + $1.bars }) missing bars"))
             }
+            let progress = ScanProgress(
+                series: verified.map { entry in
+                    let target = targets[entry.series]
+                    return ScanProgress.Series(symbolId: target.symbolId, timeframe: target.timeframe, verifiedFrom: entry.from,
+                                               verifiedThrough: entry.through, result: entry.result)
+                },
+                grid: request.options.description, cannotRecordBecause: access.cannotWriteStatusBecause)
+            guard recordingProgress else {
+                scans.sort { ($0.ticker, $0.timeframe) < ($1.ticker, $1.timeframe) }
+                return ScanResult(series: scans, recorded: 0, notRecordedBecause: nil, progress: progress,
+                                  skippedTickers: skippedTickers)
+            }
             var recorded = 0
             var reason: String? = access.cannotWriteStatusBecause
             if reason == nil, !verified.isEmpty {
@@ -180,7 +205,8 @@ public struct GapScanner {
             }
             if let reason { logger?.notice("verified progress not recorded: \(reason); the next scan rescans the whole window") }
             scans.sort { ($0.ticker, $0.timeframe) < ($1.ticker, $1.timeframe) }
-            return ScanResult(series: scans, recorded: recorded, notRecordedBecause: reason)
+            return ScanResult(series: scans, recorded: recorded, notRecordedBecause: reason, progress: progress,
+                              skippedTickers: skippedTickers)
         }
     }
 

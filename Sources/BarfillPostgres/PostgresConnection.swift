@@ -16,9 +16,10 @@ public final class PostgresConnection {
     private let secrets: [String]
 
     /// Connects with a libpq URL or keyword string; nil uses libpq's defaults
-    /// (`PGHOST`, `PGDATABASE`, `PGSERVICE`, service files, `~/.pgpass`).
+    /// (`PGHOST`, `PGDATABASE`, `PGSERVICE`, service files, `~/.pgpass`). TLS is required for a
+    /// host that is not local unless an sslmode was chosen (`TransportSecurity`).
     public init(url: String?) throws(PostgresError) {
-        let conninfo = url ?? ""
+        let conninfo = TransportSecurity.securing(url ?? "", environment: ProcessInfo.processInfo.environment)
         guard let handle = PQconnectdb(conninfo) else { throw .outOfMemory }
         var secrets = Self.passwords(in: conninfo)
         if let pass = PQpass(handle), pass.pointee != 0 { secrets.append(String(cString: pass)) }

@@ -17,7 +17,29 @@ import Testing
             #expect(UTC.parse(UTC.format(s)) == s)
         }
         #expect(UTC.format(1_709_910_000) == "2024-03-08T15:00:00Z")
-        #expect(UTC.parse("2024-03-08T15:00:00.5Z") == nil)
-        #expect(UTC.parse("2024-03-08T15:00:00+01:00") == nil)
+    }
+
+    @Test func rfc3339OffsetsAreInstantsEastOrWestOfUTC() {
+        let tenUTC = UTC.parse("2024-01-01T10:00:00Z")!
+        #expect(UTC.parse("2024-01-01T10:00:00+02:00") == tenUTC - 2 * 3_600)
+        #expect(UTC.parse("2024-01-01T10:00:00-05:30") == tenUTC + 5 * 3_600 + 30 * 60)
+        #expect(UTC.parse("2024-01-01T10:00:00-00:00") == tenUTC)
+        #expect(UTC.parse("2024-01-01t10:00:00z") == tenUTC)
+        // Across midnight: 01:00 in Tokyo is the previous day in UTC.
+        #expect(UTC.parse("2024-01-01T01:00:00+09:00") == UTC.parse("2023-12-31T16:00:00Z"))
+    }
+
+    @Test func rfc3339FractionsAreDroppedToTheWholeSecond() {
+        let instant = UTC.parse("2024-03-08T15:00:00Z")!
+        #expect(UTC.parse("2024-03-08T15:00:00.5Z") == instant)
+        #expect(UTC.parse("2024-03-08T15:00:00.999999+00:00") == instant)
+        #expect(UTC.parse("2024-03-08T10:00:00.25-05:00") == instant)
+    }
+
+    @Test(arguments: ["2024-03-08T15:00:00", "2024-03-08T15:00:00+2:00", "2024-03-08T15:00:00+24:00",
+                      "2024-03-08T15:00:00+01:60", "2024-03-08T15:00:00.Z", "2024-03-08T15:00:00.5x+01:00",
+                      "2024-03-08 15:00:00Z", "2024-03-08T15:00Z", "2024-03-08T15:00:00+0100", "２024-03-08T15:00:00Z"])
+    func malformedInstantsAreRefused(_ text: String) {
+        #expect(UTC.parse(text) == nil)
     }
 }
