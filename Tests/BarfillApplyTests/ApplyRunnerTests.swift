@@ -221,16 +221,16 @@ struct ApplyRunnerTests {
 
     @Test func losingTheDatabaseMidChunkWritesNothingOfItAndTheNextRunCompletes() async throws {
         let fixture = try ApplyFixture(simulator: SimulatedProvider.Configuration(
-            faultRules: [SimulatedProvider.FaultRule(every: 1, fault: .slow(1.5))]))
+            faultRules: [SimulatedProvider.FaultRule(every: 1, fault: .slow(3))]))
         let id = try fixture.seed("AAPL", .h1, holes: [10..<14])
         let plan = fixture.plan([("AAPL", .h1, [10..<14])])
         let before = try fixture.database.barTimes(symbolId: id, timeframe: .h1)
-        async let run = fixture.apply(plan)
-        // While the fetch is in flight (the simulator answers after 1.5 s; the precheck is long done),
-        // cut the worker's connection.
         let admin = try fixture.database.connect()
         let fixturePID = try fixture.database.connection.query("SELECT pg_backend_pid()").int(0, 0)!
-        try await Task.sleep(nanoseconds: 600_000_000)
+        async let run = fixture.apply(plan)
+        // While the fetch is in flight (the simulator logs the request on arrival and answers 3 s
+        // later; the precheck is done by then), cut the worker's connection.
+        try await waitFor("the request to reach the simulator") { !fixture.requests().isEmpty }
         var killed = 0
         for _ in 0..<40 where killed == 0 {
             killed = try admin.query("""

@@ -88,10 +88,21 @@ struct PlanSchemaTests {
 
 /// True under CI and in `make test` (`BARFILL_REQUIRE_ALL=1`): a missing resource fails a test there
 /// instead of skipping it. (BarfillTestSupport's `TestRun` says the same for the database suites.)
-var requiresEverything: Bool { requiresEverything(ProcessInfo.processInfo.environment) }
+var requiresEverything: Bool { mustRunEverything(in: ProcessInfo.processInfo.environment) }
 
-func requiresEverything(_ environment: [String: String]) -> Bool {
+func mustRunEverything(in environment: [String: String]) -> Bool {
     if environment["BARFILL_REQUIRE_ALL"] == "1" { return true }
     guard let ci = environment["CI"], !ci.isEmpty else { return false }
     return !["false", "0"].contains(ci.lowercased())
+}
+
+@Suite struct SkipPolicyTests {
+    @Test func everyTestMustRunUnderCIAndMakeTest() {
+        #expect(mustRunEverything(in: ["CI": "true"]))
+        #expect(mustRunEverything(in: ["CI": "1"]))
+        #expect(mustRunEverything(in: ["BARFILL_REQUIRE_ALL": "1"]))
+        #expect(!mustRunEverything(in: [:]))
+        #expect(!mustRunEverything(in: ["CI": "false"]))
+        #expect(!mustRunEverything(in: ["CI": ""]))
+    }
 }
