@@ -145,7 +145,7 @@ public final class TestDatabase: @unchecked Sendable {
 }
 
 /// Why a test database could not be made.
-public enum TestDatabaseError: LocalizedError {
+public enum TestDatabaseError: LocalizedError, CustomStringConvertible {
     case unavailable
     case notAURL
 
@@ -155,6 +155,9 @@ public enum TestDatabaseError: LocalizedError {
         case .notAURL: "BARFILL_TEST_DATABASE_URL must be a postgresql:// URL"
         }
     }
+
+    /// What a failed test shows (swift-testing prints errors with `description`).
+    public var description: String { errorDescription ?? "test database unavailable" }
 }
 
 /// A bar with plausible prices for a fixture; the prices vary with `ts` so updates are visible.
