@@ -188,8 +188,8 @@ struct ApplyCommandTests {
     }
 
     @Test func sigtermFinishesTheChunkInFlightThenExits75() async throws {
-        let setup = try Self.setup(simulator: SimulatedProvider.Configuration(
-            faultRules: [SimulatedProvider.FaultRule(every: 1, fault: .slow(3))]))
+        let setup = try Self.setup()
+        setup.fixture.simulator.inject([.slow(3)])   // the first answer only: the resumed run is quick
         let reportPath = setup.fixture.directory.appendingPathComponent("run.json").path
         let (process, _, err) = try setup.binary.start(
             ["apply", setup.planPath, "--checkpoint", setup.fixture.checkpointPath, "--rate", "massive=6000/min",
