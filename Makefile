@@ -11,8 +11,9 @@ build: deps
 
 # Serial: the rate-limit and crash-safety tests run on time-scaled clocks, and on 2 cores a
 # parallel run starves them of the few hundred milliseconds a scaled window lasts.
+# BARFILL_REQUIRE_ALL=1: a test that would skip (no PostgreSQL, no pgbouncer, no jsonschema) fails instead.
 test: deps
-	scripts/with-postgres $(SWIFT) test --no-parallel
+	BARFILL_REQUIRE_ALL=1 scripts/with-postgres $(SWIFT) test --no-parallel
 
 # Every workflow under .github/workflows must pass actionlint.
 lint: deps

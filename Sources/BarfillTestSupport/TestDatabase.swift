@@ -22,6 +22,11 @@ public final class TestDatabase: @unchecked Sendable {
     public static var isAvailable: Bool { serverURL != nil }
     public static let unavailableReason =
         "BARFILL_TEST_DATABASE_URL is not set: run the PostgreSQL tests with `make test` (or scripts/with-postgres swift test)"
+    /// True when a suite that needs PostgreSQL runs: when a server is there, and also when there is
+    /// none but every test must run (CI, `make test`), so `fresh` fails the test instead of a skip.
+    public static var runsPostgresTests: Bool { isAvailable || TestRun.requiresEverything }
+    /// The same for tests that need the transaction-mode pooler.
+    public static var runsPoolerTests: Bool { serverPoolerURL != nil || TestRun.requiresEverything }
 
     /// The database's name and URLs (direct, and through the pooler when there is one).
     public let name: String
@@ -99,14 +104,31 @@ public final class TestDatabase: @unchecked Sendable {
         return id
     }
 
-    /// Loads bars straight into `ohlc_bars` with one COPY (no upsert logic), as fixture data.
-    /// Returns the number of rows written.
+    /// Loads bars straight into `ohlc_bars` with plain INSERTs (no upsert logic, no COPY), as fixture
+    /// data. Deliberately not `BarStore.copy`: a bug in barfill's writer must not hide in both the
+    /// fixture and the code under test. Returns the number of rows written.
     @discardableResult
     public func insertBars(_ bars: some Sequence<Bar>, symbolId: String, timeframe: Timeframe,
                            provider: String = "massive") throws -> Int {
-        try connection.withinTransaction { connection in
-            try BarStore.copy(Array(bars), into: "ohlc_bars", symbolId: symbolId, timeframe: timeframe,
-                              provider: provider, on: connection)
+        let bars = Array(bars)
+        return try connection.withinTransaction { connection in
+            var written = 0
+            var start = 0
+            while start < bars.count {
+                let batch = bars[start..<min(start + 5_000, bars.count)]
+                let rows = try connection.query("""
+                    INSERT INTO ohlc_bars (symbol_id, timeframe, ts, open, high, low, close, volume, provider)
+                    SELECT $1::uuid, $2::text::timeframe, to_timestamp(b.ts), b.open, b.high, b.low, b.close, b.volume,
+                           $3::text::data_provider
+                    FROM unnest($4::bigint[], $5::float8[], $6::float8[], $7::float8[], $8::float8[], $9::float8[])
+                         AS b(ts, open, high, low, close, volume)
+                    RETURNING 1
+                    """, [symbolId, timeframe.rawValue, provider, batch.map(\.ts), batch.map(\.open), batch.map(\.high),
+                          batch.map(\.low), batch.map(\.close), batch.map(\.volume)])
+                written += rows.rowCount
+                start += batch.count
+            }
+            return written
         }
     }
 
@@ -123,16 +145,19 @@ public final class TestDatabase: @unchecked Sendable {
 }
 
 /// Why a test database could not be made.
-public enum TestDatabaseError: LocalizedError {
+public enum TestDatabaseError: LocalizedError, CustomStringConvertible {
     case unavailable
     case notAURL
 
     public var errorDescription: String? {
         switch self {
-        case .unavailable: TestDatabase.unavailableReason
+        case .unavailable: TestDatabase.unavailableReason + (TestRun.requiresEverything ? "; " + TestRun.whyNotSkipped : "")
         case .notAURL: "BARFILL_TEST_DATABASE_URL must be a postgresql:// URL"
         }
     }
+
+    /// What a failed test shows (swift-testing prints errors with `description`).
+    public var description: String { errorDescription ?? "test database unavailable" }
 }
 
 /// A bar with plausible prices for a fixture; the prices vary with `ts` so updates are visible.

@@ -30,8 +30,9 @@ enum GapScanBench {
         // Load: one COPY stream per symbol, one transaction.
         var random = SplitMix64(seed: 20_240_101)
         try connection.query("INSERT INTO symbols (ticker) SELECT 'S' || lpad(n::text, 4, '0') FROM generate_series(1, $1::int) n", [symbols])
-        let ids = try connection.query("SELECT id::text FROM symbols ORDER BY ticker")
+        let ids = try connection.query("SELECT id::text, ticker FROM symbols ORDER BY ticker")
         var holes = 0
+        var punched: [String: Set<Int>] = [:]   // ticker → the ordinals left out: what the scan must find
         let (rows, loadSeconds) = try measureSync {
             try connection.transaction { _ in
                 var rows = 0
@@ -39,7 +40,11 @@ enum GapScanBench {
                     var bars: [Bar] = []
                     bars.reserveCapacity(slots.count)
                     for ordinal in slots {
-                        if random.next() % 200 == 0 { holes += 1; continue }   // 0.5%
+                        if random.next() % 200 == 0 {   // 0.5%
+                            holes += 1
+                            punched[ids.string(row, 1)!, default: []].insert(ordinal)
+                            continue
+                        }
                         bars.append(fixtureBar(at: grid.slot(at: ordinal).start))
                     }
                     rows += try db.insertBars(bars, symbolId: ids.string(row, 0)!, timeframe: .h1)
@@ -62,13 +67,23 @@ enum GapScanBench {
         let blindRows = try connection.query(blind).scalar() ?? "?"
         let blindTime = try best(of: 3) { _ = try connection.query(blind) }
         var gapsFound = 0, missing = 0
+        var found: [String: Set<Int>] = [:]
         let scanTime = try best(of: 3) {
             let scanner = GapScanner(connection: try PostgresConnection(url: db.url))
             let result = try scanner.scan(request)
             gapsFound = result.series.reduce(0) { $0 + $1.gaps.count }
             missing = result.series.reduce(0) { $0 + $1.gaps.reduce(0) { $0 + $1.bars } }
+            found = [:]
+            for series in result.series where !series.gaps.isEmpty {
+                found[series.ticker, default: []].formUnion(series.gaps.flatMap { $0.firstOrdinal...$0.lastOrdinal })
+            }
         }
-        guard missing == holes else { throw BenchError.wrongAnswer("the scan found \(missing) missing bars, \(holes) were punched") }
+        // Exact means the same slots, not only as many: a scan off by one slot finds as many holes.
+        guard found == punched else {
+            let extra = found.reduce(0) { $0 + $1.value.subtracting(punched[$1.key] ?? []).count }
+            let missed = punched.reduce(0) { $0 + $1.value.subtracting(found[$1.key] ?? []).count }
+            throw BenchError.wrongAnswer("the scan found \(missing) missing bars, \(holes) were punched: \(extra) found that were not punched, \(missed) punched not found")
+        }
         print(String(format: "gaps: SELECT count(*)       %.3f s", count))
         print(String(format: "gaps: calendar-blind query  %.3f s (%@ rows with nx - ts > 1 hour)", blindTime, blindRows))
         print(String(format: "gaps: GapScanner full scan  %.3f s (%d gaps, %d missing bars: exact)", scanTime, gapsFound, missing))

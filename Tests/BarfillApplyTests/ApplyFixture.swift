@@ -10,7 +10,7 @@ import Testing
 /// Skips a suite when no PostgreSQL server is around, saying how to get one.
 extension Trait where Self == ConditionTrait {
     static var requiresPostgres: Self {
-        .enabled(if: TestDatabase.isAvailable, Comment(rawValue: TestDatabase.unavailableReason))
+        .enabled(if: TestDatabase.runsPostgresTests, Comment(rawValue: TestDatabase.unavailableReason))
     }
 }
 

@@ -168,31 +168,67 @@ struct ApplyRunnerTests {
 
     @Test func aStopRequestFinishesTheChunkInFlightAndTheNextRunResumes() async throws {
         let fixture = try ApplyFixture()
+        // The first answer takes 3 s: long enough that the stop surely lands while it is in flight.
+        fixture.simulator.inject([.slow(3)])
         let id = try fixture.seed("AAPL", .h1, holes: Self.h1Holes)
         let plan = fixture.plan([("AAPL", .h1, Self.h1Holes)])
         let control = ApplyControl()
+        async let run = fixture.apply(plan, control: control)
+        // The simulator logs a request when it arrives (its slow answer goes out later): wait for that.
+        try await waitFor("the first request to reach the simulator") { !fixture.requests().isEmpty }
         control.requestStop()
-        let stopped = try await fixture.apply(plan, control: control)
+        let stopped = try await run
         #expect(stopped.outcome == .stopped(.signal))
-        #expect(stopped.chunks.isEmpty)
+        // The chunk in flight finished and was recorded; no other one started.
+        #expect(stopped.chunks.count == 1)
+        #expect(stopped.chunks.first?.status == .done)
+        #expect(fixture.requests().count == 1)
+        let seeded = ApplyFixture.ordinals(.h1).count - Self.h1Holes.reduce(0) { $0 + $1.count }
+        let afterStop = try fixture.database.barTimes(symbolId: id, timeframe: .h1).count
+        #expect(Self.h1Holes.contains { seeded + $0.count == afterStop }, "one chunk's bars written: \(afterStop - seeded)")
         let resumed = try await fixture.apply(plan)
         #expect(resumed.outcome == .complete)
+        #expect(resumed.alreadyFinished == 1)
         #expect(try fixture.database.barTimes(symbolId: id, timeframe: .h1).count == ApplyFixture.ordinals(.h1).count)
     }
 
     @Test func concurrentWorkersShareTheLimiterAndFillEverything() async throws {
-        let fixture = try ApplyFixture()
+        // The provider allows 5 requests a minute, on a clock where a minute lasts 0.6 s; three workers
+        // pacing themselves to 5/min each would send 15 and meet 429s: only a shared limiter meets none.
+        let clock = ProviderClock(timeScale: 0.01)
+        let limit = RateLimit(requests: 5, per: 60)
+        let fixture = try ApplyFixture(simulator: SimulatedProvider.Configuration(
+            defaultPolicy: SimulatedProvider.KeyPolicy(massive: [limit]), clock: clock))
         var ids: [String: String] = [:]
         for ticker in ["AAA", "BBB", "CCC"] { ids[ticker] = try fixture.seed(ticker, .h1, holes: Self.h1Holes) }
         let plan = fixture.plan(["AAA", "BBB", "CCC"].map { ($0, Timeframe.h1, Self.h1Holes) })
-        let report = try await fixture.apply(plan, options: ApplyOptions(concurrency: 3))
+        let report = try await fixture.apply(plan, options: ApplyOptions(concurrency: 3), limits: [limit])
         #expect(report.outcome == .complete)
         #expect(report.chunks.count == 12)
         #expect(fixture.requests().count == 12)
+        #expect(fixture.requests(status: 429).isEmpty)
+        // No 60 s window of the provider's log holds more than 5 requests.
+        let times = fixture.requests().map(\.at).sorted()
+        for (i, start) in times.enumerated() {
+            #expect(times[i...].prefix { $0 < start + 60 }.count <= 5, "more than 5 requests in the minute from \(start)")
+        }
         for id in ids.values {
             let counts = try fixture.rowCounts(id, .h1)
             #expect(counts.rows == ApplyFixture.ordinals(.h1).count)
             #expect(counts.rows == counts.distinct)
         }
+    }
+}
+
+/// Polls `condition` until it holds: tests wait for an event (a log line, a checkpoint row), never
+/// for a fixed time. The 60 s bound only keeps a broken run from hanging the suite.
+func waitFor(_ what: String, timeout: Double = 60, _ condition: () throws -> Bool) async throws {
+    let start = Date()
+    while try !condition() {
+        guard Date().timeIntervalSince(start) < timeout else {
+            Issue.record("timed out waiting for \(what)")
+            throw CancellationError()
+        }
+        try await Task.sleep(nanoseconds: 5_000_000)
     }
 }

@@ -10,6 +10,9 @@ enum SchemaValidator {
 
     /// Nil when python3 with jsonschema is not installed.
     static let available: Bool = (try? run(["-c", "import jsonschema"]).status == 0) ?? false
+    /// The schema tests run when jsonschema is there, and also when it is not but every test must
+    /// run (CI, `make test`): then they fail, since a skip would count as a pass.
+    static var runs: Bool { available || requiresEverything }
 
     static func run(_ arguments: [String], input: [UInt8]? = nil) throws -> (status: Int32, output: String) {
         let process = Process()
@@ -41,7 +44,7 @@ enum SchemaValidator {
     }
 }
 
-@Suite(.enabled(if: SchemaValidator.available, "python3 with jsonschema is not installed; `make test` installs it (pip install jsonschema)"))
+@Suite(.enabled(if: SchemaValidator.runs, "python3 with jsonschema is not installed; `make test` installs it (pip install jsonschema)"))
 struct PlanSchemaTests {
     @Test func theFixturePlanValidates() throws {
         #expect(try SchemaValidator.errors(in: PlanFixture.plan().encoded()) == nil)
@@ -80,5 +83,26 @@ struct PlanSchemaTests {
             #expect(try SchemaValidator.errors(in: Array(json.canonicalText.utf8)) != nil, "schema accepted: \(name)")
             #expect(throws: PlanError.self, "decoder accepted: \(name)") { try decode(json) }
         }
+    }
+}
+
+/// True under CI and in `make test` (`BARFILL_REQUIRE_ALL=1`): a missing resource fails a test there
+/// instead of skipping it. (BarfillTestSupport's `TestRun` says the same for the database suites.)
+var requiresEverything: Bool { mustRunEverything(in: ProcessInfo.processInfo.environment) }
+
+func mustRunEverything(in environment: [String: String]) -> Bool {
+    if environment["BARFILL_REQUIRE_ALL"] == "1" { return true }
+    guard let ci = environment["CI"], !ci.isEmpty else { return false }
+    return !["false", "0"].contains(ci.lowercased())
+}
+
+@Suite struct SkipPolicyTests {
+    @Test func everyTestMustRunUnderCIAndMakeTest() {
+        #expect(mustRunEverything(in: ["CI": "true"]))
+        #expect(mustRunEverything(in: ["CI": "1"]))
+        #expect(mustRunEverything(in: ["BARFILL_REQUIRE_ALL": "1"]))
+        #expect(!mustRunEverything(in: [:]))
+        #expect(!mustRunEverything(in: ["CI": "false"]))
+        #expect(!mustRunEverything(in: ["CI": ""]))
     }
 }

@@ -119,8 +119,10 @@ import Testing
 
     @Test func aDeadlineStopsBeforeAWaitItCannotFinish() async throws {
         let loopback = try Self.scaled(serverLimit: Self.minute)
-        let limiter = loopback.limiter(.massive, limits: [RateLimit(requests: 1, per: 60)],
-                                       budget: RequestBudget(deadline: loopback.clock.now() + 10))
+        // The next request may go an hour after the first; the deadline is half an hour away (36 s
+        // real): the first request is surely made before it, and the wait surely cannot finish.
+        let limiter = loopback.limiter(.massive, limits: [RateLimit(requests: 1, per: 3_600)],
+                                       budget: RequestBudget(deadline: loopback.clock.now() + 1_800))
         let client = try loopback.massive(limiter: limiter)
         let first = try await client.fetch(ticker: aapl, timeframe: .d1, from: March2024.from, to: March2024.to)
         let second = try await client.fetch(ticker: aapl, timeframe: .d1, from: March2024.from, to: March2024.to)
@@ -129,9 +131,10 @@ import Testing
     }
 
     @Test func savedStateMakesAResumedRunRespectTheOpenWindow() async throws {
-        // A slower clock here (a minute is 3 s), so the window is surely still open when the runs resume.
-        let loopback = try Self.scaled(serverLimit: Self.minute) { $0.clock = ProviderClock(timeScale: 0.05) }
-        let before = loopback.limiter(.massive, limits: [Self.minute])
+        // An hour-long window (3 minutes real): surely still open while the runs below resume.
+        let hourly = RateLimit(requests: 3, per: 3_600)
+        let loopback = try Self.scaled(serverLimit: hourly) { $0.clock = ProviderClock(timeScale: 0.05) }
+        let before = loopback.limiter(.massive, limits: [hourly])
         let client = try loopback.massive(limiter: before)
         for _ in 0..<3 { _ = try await client.fetch(ticker: aapl, timeframe: .d1, from: March2024.from, to: March2024.to) }
         let saved = try JSONEncoder().encode(await before.state)
@@ -140,18 +143,20 @@ import Testing
         #expect(!String(decoding: saved, as: UTF8.self).contains(goodKey))
 
         // Resuming without the saved state runs straight into the open window.
-        let forgetful = try await loopback.massive(limiter: loopback.limiter(.massive, limits: [Self.minute], maxRateLimited: 1))
+        let forgetful = try await loopback.massive(limiter: loopback.limiter(.massive, limits: [hourly], maxRateLimited: 1))
             .fetch(ticker: aapl, timeframe: .d1, from: March2024.from, to: March2024.to)
         guard case .rateLimited = forgetful.stop else { Issue.record("expected a 429 stop, got \(String(describing: forgetful.stop))"); return }
 
-        let other = loopback.limiter(.massive, key: "another-key", limits: [Self.minute])
+        let other = loopback.limiter(.massive, key: "another-key", limits: [hourly])
         #expect(await other.restore(state) == false)
 
-        let resumed = loopback.limiter(.massive, limits: [Self.minute])
+        // With the saved state, the resumed limiter knows the next request must wait for the window
+        // to close (an hour after the first request): with a 10-minute deadline it sends nothing.
+        let resumed = loopback.limiter(.massive, limits: [hourly], budget: RequestBudget(deadline: loopback.clock.now() + 600))
         #expect(await resumed.restore(state))
         let result = try await loopback.massive(limiter: resumed).fetch(ticker: aapl, timeframe: .d1, from: March2024.from, to: March2024.to)
-        #expect(result.isComplete)
-        #expect(loopback.provider.log.map(\.status) == [200, 200, 200, 429, 200])
+        #expect(result.stop == .deadlineReached && result.requests == 0)
+        #expect(loopback.provider.log.map(\.status) == [200, 200, 200, 429])
     }
 
     @Test func limitsParseFromTheCommandLineForm() {

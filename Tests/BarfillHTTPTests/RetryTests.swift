@@ -52,6 +52,12 @@ import Testing
             let delays = (0..<200).map { _ in policy.delay(after: attempt) }
             #expect(delays.allSatisfy { $0 >= 0 && $0 <= ceiling })
             #expect(Set(delays).count > 100)   // random, not a fixed schedule
+            // Full jitter spreads over the whole [0, cap]: the largest of 200 draws is near the cap
+            // (below 0.8 of it with probability 0.8^200), and the mean is half of it. So the cap
+            // itself grows 1, 2, 4, 5, 5, 5 with the attempt: a constant or capped-early jitter fails.
+            #expect(delays.max()! > 0.8 * ceiling, "attempt \(attempt): no delay near the cap \(ceiling)")
+            let mean = delays.reduce(0, +) / Double(delays.count)
+            #expect(mean > 0.35 * ceiling && mean < 0.65 * ceiling, "attempt \(attempt): mean \(mean) for a cap of \(ceiling)")
         }
     }
 }

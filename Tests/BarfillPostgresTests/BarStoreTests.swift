@@ -36,6 +36,34 @@ struct BarStoreTests {
         #expect(try db.barTimes(symbolId: symbol, timeframe: .h1) == Self.hours(0..<4).map(\.ts))
     }
 
+    /// Every field arrives as given, read back with plain SQL: the COPY writer and the upsert's temp
+    /// table are checked against the database itself, not against a fixture loaded the same way.
+    @Test(arguments: schemas)
+    func everyFieldIsWrittenAsGiven(_ schema: TestDatabase.Schema) throws {
+        let db = try TestDatabase.fresh(schema: schema)
+        let symbol = try db.insertSymbol("AAPL")
+        let store = try BarStore(connection: db.connection)
+        let bars = Self.hours(0..<4)
+        _ = try store.insertAbsent(bars: Array(bars.prefix(2)), symbolId: symbol, timeframe: .h1, provider: .massive)
+        try db.insertBars(bars.suffix(2).map { fixtureBar(at: $0.ts, price: 42) }, symbolId: symbol, timeframe: .h1)
+        _ = try store.upsert(bars: bars, symbolId: symbol, timeframe: .h1, provider: .massive, overwrite: true)
+        let rows = try db.connection.query("""
+            SELECT extract(epoch FROM ts)::bigint, open::float8, high::float8, low::float8, close::float8, volume::float8, provider::text
+            FROM ohlc_bars WHERE symbol_id = $1::uuid ORDER BY ts
+            """, [symbol])
+        let stored = try (0..<rows.rowCount).map {
+            Bar(ts: try rows.int64($0, 0)!, open: try rows.double($0, 1)!, high: try rows.double($0, 2)!,
+                low: try rows.double($0, 3)!, close: try rows.double($0, 4)!, volume: try rows.double($0, 5)!)
+        }
+        // numeric(20, 6) keeps six decimals: equal to within that.
+        func same(_ a: Bar, _ b: Bar) -> Bool {
+            a.ts == b.ts && [(a.open, b.open), (a.high, b.high), (a.low, b.low), (a.close, b.close), (a.volume, b.volume)]
+                .allSatisfy { abs($0.0 - $0.1) < 1e-6 }
+        }
+        #expect(stored.count == bars.count && zip(stored, bars).allSatisfy(same), "\(stored) != \(bars)")
+        #expect((0..<rows.rowCount).allSatisfy { rows.string($0, 6) == "massive" })
+    }
+
     @Test(arguments: schemas)
     func aBarStoredSinceThePrecheckTurnsTheCopyIntoAnUpsertInTheSameTransaction(_ schema: TestDatabase.Schema) throws {
         let db = try TestDatabase.fresh(schema: schema)

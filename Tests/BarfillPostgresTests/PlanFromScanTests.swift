@@ -47,7 +47,7 @@ struct PlanFromScanTests {
         #expect(differing.allSatisfy { $0.0.contains("\"created_at\"") })
     }
 
-    @Test(.enabled(if: Self.hasJSONSchema, "python3 with jsonschema is not installed; `make test` installs it"))
+    @Test(.enabled(if: Self.hasJSONSchema || TestRun.requiresEverything, "python3 with jsonschema is not installed; `make test` installs it"))
     func aScannedPlanValidatesAgainstThePublishedSchema() throws {
         let plan = try Self.plan(try Self.database(), createdAt: 1_733_000_000)
         try #require(!plan.chunks.isEmpty)

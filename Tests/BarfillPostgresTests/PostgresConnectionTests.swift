@@ -31,18 +31,12 @@ struct PostgresConnectionTests {
 
     @Test func serverErrorsCarryTheirSQLState() throws {
         let db = try TestDatabase.fresh(schema: .freshInstall)
-        #expect(throws: PostgresError.self) { try db.connection.query("SELECT 1 / $1::int", [0]) }
-        do {
-            try db.connection.query("SELECT 1 / $1::int", [0])
-        } catch {
-            #expect(error.sqlState == "22012")
-            #expect(error.localizedDescription.contains("division by zero"))
-        }
-        do {
-            try db.connection.query("SELECT * FROM no_such_table")
-        } catch {
-            #expect(error.isUndefinedTable)
-        }
+        let division = #expect(throws: PostgresError.self) { try db.connection.query("SELECT 1 / $1::int", [0]) }
+        #expect(division?.sqlState == "22012")
+        #expect(division?.localizedDescription.contains("division by zero") == true)
+        let missing = #expect(throws: PostgresError.self) { try db.connection.query("SELECT * FROM no_such_table") }
+        #expect(missing?.isUndefinedTable == true)
+        #expect(missing?.sqlState == "42P01")
         // The connection is still usable after an error outside a transaction.
         #expect(try db.connection.query("SELECT 1").scalar() == "1")
     }
@@ -61,18 +55,33 @@ struct PostgresConnectionTests {
         }
     }
 
+    /// scripts/with-postgres makes `barfill_pw` log in with scram-sha-256 (everyone else is trusted).
     @Test func wrongPasswordErrorDoesNotEchoIt() throws {
+        let environment = ProcessInfo.processInfo.environment
         let db = try TestDatabase.fresh(schema: .freshInstall)
-        try db.connection.query("CREATE ROLE barfill_pw_test LOGIN PASSWORD 'right-one'")
-        defer { _ = try? db.connection.query("DROP ROLE barfill_pw_test") }
-        guard var components = URLComponents(string: db.url) else { return }
-        components.user = "barfill_pw_test"
-        components.password = "wrong%secret"
-        // The test cluster trusts every local role, so the connect may succeed; when it fails the
-        // message must not carry the password.
-        do { _ = try PostgresConnection(url: components.string!) } catch {
-            #expect(!error.localizedDescription.contains("wrong%secret"))
-            #expect(!error.localizedDescription.contains("wrong%25secret"))
+        guard let role = environment["BARFILL_TEST_PASSWORD_ROLE"], let right = environment["BARFILL_TEST_PASSWORD_ROLE_PASSWORD"] else {
+            Issue.record("BARFILL_TEST_PASSWORD_ROLE is not set: run the tests through scripts/with-postgres")
+            return
+        }
+        var components = try #require(URLComponents(string: db.url))
+        components.user = role
+        components.password = right
+        // The right password works, so a failure below is the password's, not the role's.
+        _ = try PostgresConnection(url: try #require(components.string))
+        for secret in ["wrong%secret", "wr0ng-s3cret-never-printed"] {
+            components.password = secret
+            let url = try #require(components.string)
+            do {
+                _ = try PostgresConnection(url: url)
+                Issue.record("a wrong password logged in: the cluster must require one for \(role)")
+            } catch {
+                guard case .cannotConnect = error else { Issue.record("expected cannotConnect, got \(error)"); continue }
+                let shown = error.localizedDescription + " " + String(describing: error)
+                #expect(shown.contains("password authentication failed"))
+                #expect(!shown.contains(secret))
+                #expect(!shown.contains(secret.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!))
+                #expect(!shown.contains("wrong%25secret"))
+            }
         }
     }
 
