@@ -210,7 +210,7 @@ public struct Plan: Sendable, Hashable {
         public var computedID: String { Chunk.contentID(of: contentJSON) }
 
         static func contentID(of content: JSONValue) -> String {
-            String(SHA256.hex(content.compactText).prefix(idLength))
+            String(SHA256.hex(content.compactBytes).prefix(idLength))
         }
 
         static func canonicalOrder(_ a: Chunk, _ b: Chunk) -> Bool {
@@ -227,7 +227,7 @@ public struct Plan: Sendable, Hashable {
 
 extension Plan {
     /// The plan's canonical text as UTF-8: sorted keys, two-space indent, trailing newline.
-    public func encoded() -> [UInt8] { Array(json.canonicalText.utf8) }
+    public func encoded() -> [UInt8] { json.canonicalBytes }
 
     /// The plan's canonical text.
     public var text: String { json.canonicalText }
@@ -236,7 +236,7 @@ extension Plan {
     public var contentHash: String {
         guard case var .object(members) = json else { return "" }
         members["created_at"] = nil
-        return SHA256.hex(JSONValue.object(members).compactText)
+        return SHA256.hex(JSONValue.object(members).compactBytes)
     }
 
     var json: JSONValue {

@@ -317,8 +317,30 @@ struct Fields {
     /// Exactly `YYYY-MM-DDTHH:MM:SSZ`: the only form `UTC.format` writes.
     mutating func time(_ key: String) throws(PlanError) -> Int64 {
         let text = try string(key)
-        guard let seconds = UTC.parse(text), UTC.format(seconds) == text else { throw .badTime(path: child(key), text: text) }
+        guard let seconds = Fields.canonicalTime(text), UTC.format(seconds) == text else {
+            throw .badTime(path: child(key), text: text)
+        }
         return seconds
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SSZ` read digit by digit (a big plan holds a few hundred thousand), or nil.
+    static func canonicalTime(_ text: String) -> Int64? {
+        let bytes = Array(text.utf8)
+        guard bytes.count == 20, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"), bytes[10] == UInt8(ascii: "T"),
+              bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":"), bytes[19] == UInt8(ascii: "Z") else { return nil }
+        func number(_ range: Range<Int>) -> Int? {
+            var value = 0
+            for i in range {
+                guard bytes[i] >= 0x30, bytes[i] <= 0x39 else { return nil }
+                value = value * 10 + Int(bytes[i] - 0x30)
+            }
+            return value
+        }
+        guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
+              let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19),
+              hour < 24, minute < 60, second < 60,
+              let date = LocalDate(year: year, month: month, day: day) else { return nil }
+        return date.utcMidnight + Int64(hour * 3_600 + minute * 60 + second)
     }
 
     mutating func ticker(_ key: String) throws(PlanError) -> Ticker {
