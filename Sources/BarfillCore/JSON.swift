@@ -54,7 +54,7 @@ extension JSONValue {
         switch self {
         case .null: out.append(contentsOf: "null".utf8)
         case let .bool(b): out.append(contentsOf: (b ? "true" : "false").utf8)
-        case let .integer(i): JSONValue.writeInteger(i, to: &out)
+        case let .integer(i): JSONGrammar.writeInteger(i, to: &out)
         case let .number(text): out.append(contentsOf: text.utf8)
         case let .string(s): JSONGrammar.writeString(s, to: &out)
         case let .array(items):
@@ -91,19 +91,6 @@ extension JSONValue {
     private static func newline(_ out: inout [UInt8], _ indent: Int) {
         out.append(0x0A)
         for _ in 0..<(2 * indent) { out.append(0x20) }
-    }
-
-    /// Decimal digits of `value`, as `String(value)` writes them.
-    private static func writeInteger(_ value: Int64, to out: inout [UInt8]) {
-        if value < 0 { out.append(UInt8(ascii: "-")) }
-        // Digits of the magnitude, least significant first; UInt64 holds |Int64.min|.
-        var magnitude = value.magnitude
-        let start = out.count
-        repeat {
-            out.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
-            magnitude /= 10
-        } while magnitude > 0
-        out[start...].reverse()
     }
 }
 

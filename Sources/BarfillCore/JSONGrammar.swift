@@ -39,6 +39,19 @@ public enum JSONGrammar {
         out.append(UInt8(ascii: "\""))
     }
 
+    /// Appends the decimal digits of `value`, as `String(value)` writes them.
+    public static func writeInteger(_ value: Int64, to out: inout [UInt8]) {
+        if value < 0 { out.append(UInt8(ascii: "-")) }
+        // Digits of the magnitude, least significant first; UInt64 holds |Int64.min|.
+        var magnitude = value.magnitude
+        let start = out.count
+        repeat {
+            out.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
+            magnitude /= 10
+        } while magnitude > 0
+        out[start...].reverse()
+    }
+
     /// Reads the string whose opening quote is at `bytes[start]`, strictly: no control characters,
     /// known escapes only, surrogates in pairs, valid UTF-8. Returns the text and the index just
     /// past the closing quote.

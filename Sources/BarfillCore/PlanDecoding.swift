@@ -258,7 +258,10 @@ extension Plan {
 /// at `finish()` is a field the format does not have.
 struct Fields {
     let path: String
-    private var members: [String: JSONValue]
+    private let members: [String: JSONValue]
+    /// Keys read so far. Taking leaves `members` shared with the parsed document rather than
+    /// copying the dictionary to remove from it (a copy per chunk and per gap of a big plan).
+    private var taken: [String] = []
 
     init(_ value: JSONValue, path: String) throws(PlanError) {
         guard case let .object(members) = value else {
@@ -268,17 +271,20 @@ struct Fields {
         self.members = members
     }
 
-    var keys: [String] { members.keys.sorted() }
+    /// The keys not taken yet, sorted.
+    var keys: [String] { members.keys.filter { !taken.contains($0) }.sorted() }
 
     func child(_ key: String) -> String { path.isEmpty ? key : path + "." + key }
 
     mutating func take(_ key: String) throws(PlanError) -> JSONValue {
-        guard let value = members.removeValue(forKey: key) else { throw .missingField(path: child(key)) }
+        guard !taken.contains(key), let value = members[key] else { throw .missingField(path: child(key)) }
+        taken.append(key)
         return value
     }
 
     func finish() throws(PlanError) {
-        if let extra = members.keys.sorted().first { throw .unexpectedField(path: child(extra)) }
+        guard taken.count < members.count else { return }
+        if let extra = keys.first { throw .unexpectedField(path: child(extra)) }
     }
 
     mutating func object(_ key: String) throws(PlanError) -> Fields {
