@@ -29,82 +29,68 @@ public enum JSONValue: Hashable, Sendable {
 extension JSONValue {
     /// The canonical text: keys sorted by their UTF-8 bytes, two-space indent, `"key": value`,
     /// empty containers as `[]` and `{}`, and a trailing newline. Same value, same bytes.
-    public var canonicalText: String {
-        var out = ""
+    public var canonicalText: String { String(decoding: canonicalBytes, as: UTF8.self) }
+
+    /// `canonicalText` as UTF-8.
+    public var canonicalBytes: [UInt8] {
+        var out: [UInt8] = []
         write(to: &out, indent: 0, pretty: true)
-        out.append("\n")
+        out.append(0x0A)
         return out
     }
 
     /// The canonical text with no whitespace at all, for content hashes.
-    public var compactText: String {
-        var out = ""
+    public var compactText: String { String(decoding: compactBytes, as: UTF8.self) }
+
+    /// `compactText` as UTF-8.
+    public var compactBytes: [UInt8] {
+        var out: [UInt8] = []
         write(to: &out, indent: 0, pretty: false)
         return out
     }
 
-    private func write(to out: inout String, indent: Int, pretty: Bool) {
+    // Bytes, not String: a plan of 100,000 chunks is tens of megabytes, written once and hashed per chunk.
+    private func write(to out: inout [UInt8], indent: Int, pretty: Bool) {
         switch self {
-        case .null: out.append("null")
-        case let .bool(b): out.append(b ? "true" : "false")
-        case let .integer(i): out.append(String(i))
-        case let .number(text): out.append(text)
-        case let .string(s): JSONValue.writeString(s, to: &out)
+        case .null: out.append(contentsOf: "null".utf8)
+        case let .bool(b): out.append(contentsOf: (b ? "true" : "false").utf8)
+        case let .integer(i): JSONGrammar.writeInteger(i, to: &out)
+        case let .number(text): out.append(contentsOf: text.utf8)
+        case let .string(s): JSONGrammar.writeString(s, to: &out)
         case let .array(items):
-            if items.isEmpty { out.append("[]"); return }
-            out.append("[")
-            for (n, item) in items.enumerated() {
-                if n > 0 { out.append(",") }
+            if items.isEmpty { out.append(contentsOf: "[]".utf8); return }
+            out.append(UInt8(ascii: "["))
+            var first = true
+            for item in items {
+                if !first { out.append(UInt8(ascii: ",")) }
+                first = false
                 if pretty { JSONValue.newline(&out, indent + 1) }
                 item.write(to: &out, indent: indent + 1, pretty: pretty)
             }
             if pretty { JSONValue.newline(&out, indent) }
-            out.append("]")
+            out.append(UInt8(ascii: "]"))
         case let .object(members):
-            if members.isEmpty { out.append("{}"); return }
-            out.append("{")
+            if members.isEmpty { out.append(contentsOf: "{}".utf8); return }
+            out.append(UInt8(ascii: "{"))
             // Byte order, not String's Unicode ordering, so any other canonical writer agrees.
-            let keys = members.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-            for (n, key) in keys.enumerated() {
-                if n > 0 { out.append(",") }
+            let sorted = members.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+            var first = true
+            for (key, value) in sorted {
+                if !first { out.append(UInt8(ascii: ",")) }
+                first = false
                 if pretty { JSONValue.newline(&out, indent + 1) }
-                JSONValue.writeString(key, to: &out)
-                out.append(pretty ? ": " : ":")
-                members[key]!.write(to: &out, indent: indent + 1, pretty: pretty)
+                JSONGrammar.writeString(key, to: &out)
+                if pretty { out.append(contentsOf: ": ".utf8) } else { out.append(UInt8(ascii: ":")) }
+                value.write(to: &out, indent: indent + 1, pretty: pretty)
             }
             if pretty { JSONValue.newline(&out, indent) }
-            out.append("}")
+            out.append(UInt8(ascii: "}"))
         }
     }
 
-    private static func newline(_ out: inout String, _ indent: Int) {
-        out.append("\n")
-        out.append(String(repeating: "  ", count: indent))
-    }
-
-    private static func writeString(_ s: String, to out: inout String) {
-        out.append("\"")
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out.append("\\\"")
-            case "\\": out.append("\\\\")
-            case "\n": out.append("\\n")
-            case "\r": out.append("\\r")
-            case "\t": out.append("\\t")
-            case "\u{08}": out.append("\\b")
-            case "\u{0C}": out.append("\\f")
-            default:
-                // Only what RFC 8259 requires escaped (as Python's json and RFC 8785 do), so any
-                // canonical writer produces the same bytes for a chunk id.
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out.append("\\u" + String(repeating: "0", count: 4 - hex.count) + hex)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        out.append("\"")
+    private static func newline(_ out: inout [UInt8], _ indent: Int) {
+        out.append(0x0A)
+        for _ in 0..<(2 * indent) { out.append(0x20) }
     }
 }
 
@@ -152,7 +138,12 @@ private struct JSONParser {
     }
 
     mutating func skipWhitespace() {
-        while position < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[position]) { position += 1 }
+        while position < bytes.count {
+            switch bytes[position] {
+            case 0x20, 0x09, 0x0A, 0x0D: position += 1
+            default: return
+            }
+        }
     }
 
     func peek() -> UInt8? { position < bytes.count ? bytes[position] : nil }
@@ -254,85 +245,13 @@ private struct JSONParser {
     }
 
     mutating func string() throws(JSONSyntaxError) -> String {
-        position += 1
-        var scalars = String.UnicodeScalarView()
-        var run = position   // start of the current run of plain bytes
-        func flush(_ end: Int, into scalars: inout String.UnicodeScalarView) {
-            if end > run { scalars.append(contentsOf: String(decoding: bytes[run..<end], as: UTF8.self).unicodeScalars) }
+        do {
+            let (text, end) = try JSONGrammar.readString(bytes, at: position)
+            position = end
+            return text
+        } catch {
+            position = error.offset
+            throw fail(error.reason)
         }
-        while true {
-            guard let b = peek() else { throw fail("unterminated string") }
-            if b == UInt8(ascii: "\"") {
-                flush(position, into: &scalars)
-                position += 1
-                return String(scalars)
-            }
-            if b < 0x20 { throw fail("control character in a string (escape it)") }
-            if b == UInt8(ascii: "\\") {
-                flush(position, into: &scalars)
-                position += 1
-                guard let e = peek() else { throw fail("unterminated escape") }
-                position += 1
-                switch e {
-                case UInt8(ascii: "\""): scalars.append("\"")
-                case UInt8(ascii: "\\"): scalars.append("\\")
-                case UInt8(ascii: "/"): scalars.append("/")
-                case UInt8(ascii: "b"): scalars.append("\u{08}")
-                case UInt8(ascii: "f"): scalars.append("\u{0C}")
-                case UInt8(ascii: "n"): scalars.append("\n")
-                case UInt8(ascii: "r"): scalars.append("\r")
-                case UInt8(ascii: "t"): scalars.append("\t")
-                case UInt8(ascii: "u"):
-                    let unit = try hex4()
-                    if (0xD800...0xDBFF).contains(unit) {
-                        guard peek() == UInt8(ascii: "\\") else { throw fail("lone surrogate in \\u escape") }
-                        position += 1
-                        guard peek() == UInt8(ascii: "u") else { throw fail("lone surrogate in \\u escape") }
-                        position += 1
-                        let low = try hex4()
-                        guard (0xDC00...0xDFFF).contains(low) else { throw fail("lone surrogate in \\u escape") }
-                        scalars.append(Unicode.Scalar(0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00))!)
-                    } else if (0xDC00...0xDFFF).contains(unit) {
-                        throw fail("lone surrogate in \\u escape")
-                    } else {
-                        scalars.append(Unicode.Scalar(unit)!)
-                    }
-                default: position -= 1; throw fail("unknown escape")
-                }
-                run = position
-                continue
-            }
-            if b >= 0x80 {
-                // Validate one UTF-8 sequence.
-                let length = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 0
-                guard length > 0, position + length <= bytes.count else { throw fail("invalid UTF-8") }
-                let sequence = bytes[position..<position + length]
-                var decoder = UTF8()
-                var iterator = sequence.makeIterator()
-                guard case .scalarValue = decoder.decode(&iterator) else { throw fail("invalid UTF-8") }
-                guard iterator.next() == nil else { throw fail("invalid UTF-8") }
-                position += length
-                continue
-            }
-            position += 1
-        }
-    }
-
-    mutating func hex4() throws(JSONSyntaxError) -> UInt32 {
-        guard position + 4 <= bytes.count else { throw fail("short \\u escape") }
-        var unit: UInt32 = 0
-        for _ in 0..<4 {
-            let b = bytes[position]
-            let digit: UInt32
-            switch b {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = UInt32(b - 0x30)
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = UInt32(b - 0x61 + 10)
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = UInt32(b - 0x41 + 10)
-            default: throw fail("bad hex digit in \\u escape")
-            }
-            unit = unit << 4 | digit
-            position += 1
-        }
-        return unit
     }
 }

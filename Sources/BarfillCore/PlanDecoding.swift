@@ -258,7 +258,10 @@ extension Plan {
 /// at `finish()` is a field the format does not have.
 struct Fields {
     let path: String
-    private var members: [String: JSONValue]
+    private let members: [String: JSONValue]
+    /// Keys read so far. Taking leaves `members` shared with the parsed document rather than
+    /// copying the dictionary to remove from it (a copy per chunk and per gap of a big plan).
+    private var taken: [String] = []
 
     init(_ value: JSONValue, path: String) throws(PlanError) {
         guard case let .object(members) = value else {
@@ -268,17 +271,20 @@ struct Fields {
         self.members = members
     }
 
-    var keys: [String] { members.keys.sorted() }
+    /// The keys not taken yet, sorted.
+    var keys: [String] { members.keys.filter { !taken.contains($0) }.sorted() }
 
     func child(_ key: String) -> String { path.isEmpty ? key : path + "." + key }
 
     mutating func take(_ key: String) throws(PlanError) -> JSONValue {
-        guard let value = members.removeValue(forKey: key) else { throw .missingField(path: child(key)) }
+        guard !taken.contains(key), let value = members[key] else { throw .missingField(path: child(key)) }
+        taken.append(key)
         return value
     }
 
     func finish() throws(PlanError) {
-        if let extra = members.keys.sorted().first { throw .unexpectedField(path: child(extra)) }
+        guard taken.count < members.count else { return }
+        if let extra = keys.first { throw .unexpectedField(path: child(extra)) }
     }
 
     mutating func object(_ key: String) throws(PlanError) -> Fields {
@@ -317,8 +323,30 @@ struct Fields {
     /// Exactly `YYYY-MM-DDTHH:MM:SSZ`: the only form `UTC.format` writes.
     mutating func time(_ key: String) throws(PlanError) -> Int64 {
         let text = try string(key)
-        guard let seconds = UTC.parse(text), UTC.format(seconds) == text else { throw .badTime(path: child(key), text: text) }
+        guard let seconds = Fields.canonicalTime(text), UTC.format(seconds) == text else {
+            throw .badTime(path: child(key), text: text)
+        }
         return seconds
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SSZ` read digit by digit (a big plan holds a few hundred thousand), or nil.
+    static func canonicalTime(_ text: String) -> Int64? {
+        let bytes = Array(text.utf8)
+        guard bytes.count == 20, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"), bytes[10] == UInt8(ascii: "T"),
+              bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":"), bytes[19] == UInt8(ascii: "Z") else { return nil }
+        func number(_ range: Range<Int>) -> Int? {
+            var value = 0
+            for i in range {
+                guard bytes[i] >= 0x30, bytes[i] <= 0x39 else { return nil }
+                value = value * 10 + Int(bytes[i] - 0x30)
+            }
+            return value
+        }
+        guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
+              let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19),
+              hour < 24, minute < 60, second < 60,
+              let date = LocalDate(year: year, month: month, day: day) else { return nil }
+        return date.utcMidnight + Int64(hour * 3_600 + minute * 60 + second)
     }
 
     mutating func ticker(_ key: String) throws(PlanError) -> Ticker {

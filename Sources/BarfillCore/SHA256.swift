@@ -1,13 +1,14 @@
 /// SHA-256 (FIPS 180-4), for content ids of plans and chunks and series fingerprints.
-/// barfill hashes a few kilobytes at a time; a plain implementation is plenty.
+/// A plan of 100,000 chunks hashes each chunk once on write and once on read, so a block costs
+/// no allocation: the state and the message schedule live in fixed-size inline arrays.
 public struct SHA256: Sendable {
-    private var state: [UInt32] = [
+    private var state: InlineArray<8, UInt32> = [
         0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
     ]
     private var buffer: [UInt8] = []
     private var length: UInt64 = 0
 
-    private static let k: [UInt32] = [
+    private static let k: InlineArray<64, UInt32> = [
         0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
         0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
         0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
@@ -64,7 +65,8 @@ public struct SHA256: Sendable {
         }
         var digest: [UInt8] = []
         digest.reserveCapacity(32)
-        for word in state {
+        for i in state.indices {
+            let word = state[i]
             for shift in stride(from: 24, through: 0, by: -8) { digest.append(UInt8(truncatingIfNeeded: word >> UInt32(shift))) }
         }
         return digest
@@ -74,14 +76,29 @@ public struct SHA256: Sendable {
     public static func hex(_ text: String) -> String {
         var h = SHA256()
         h.update(text)
-        return h.finalize().map { byte in
-            let s = String(byte, radix: 16)
-            return byte < 16 ? "0" + s : s
-        }.joined()
+        return hexText(h.finalize())
+    }
+
+    /// Lowercase hex digest of `bytes`.
+    public static func hex(_ bytes: [UInt8]) -> String {
+        var h = SHA256()
+        h.update(bytes)
+        return hexText(h.finalize())
+    }
+
+    private static func hexText(_ digest: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var text: [UInt8] = []
+        text.reserveCapacity(digest.count * 2)
+        for byte in digest {
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: text, as: UTF8.self)
     }
 
     private mutating func compress(_ block: UnsafeBufferPointer<UInt8>, at base: Int) {
-        var w = [UInt32](repeating: 0, count: 64)
+        var w = InlineArray<64, UInt32>(repeating: 0)
         for i in 0..<16 {
             let j = base + 4 * i
             w[i] = UInt32(block[j]) << 24 | UInt32(block[j + 1]) << 16 | UInt32(block[j + 2]) << 8 | UInt32(block[j + 3])
@@ -92,12 +109,13 @@ public struct SHA256: Sendable {
             let s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10)
             w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
         }
+        let k = Self.k
         var a = state[0], b = state[1], c = state[2], d = state[3]
         var e = state[4], f = state[5], g = state[6], h = state[7]
         for i in 0..<64 {
             let s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
             let ch = (e & f) ^ (~e & g)
-            let t1 = h &+ s1 &+ ch &+ Self.k[i] &+ w[i]
+            let t1 = h &+ s1 &+ ch &+ k[i] &+ w[i]
             let s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
             let maj = (a & b) ^ (a & c) ^ (b & c)
             let t2 = s0 &+ maj

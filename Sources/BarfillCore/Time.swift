@@ -103,8 +103,26 @@ public enum UTC {
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let rest = Int(seconds - days * 86_400)
         let date = LocalDate(daysSinceEpoch: Int(days))
-        func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
-        return "\(date)T\(two(rest / 3_600)):\(two(rest / 60 % 60)):\(two(rest % 60))Z"
+        // Byte by byte: a big plan formats a few hundred thousand instants on write and on read.
+        var text: [UInt8] = []
+        text.reserveCapacity(20)
+        func digits(_ v: Int, _ count: Int) {
+            var divisor = 1
+            for _ in 1..<count { divisor *= 10 }
+            for _ in 0..<count {
+                text.append(UInt8(ascii: "0") + UInt8(v / divisor % 10))
+                divisor /= 10
+            }
+        }
+        guard (0...9_999).contains(date.year) else {
+            func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
+            return "\(date)T\(two(rest / 3_600)):\(two(rest / 60 % 60)):\(two(rest % 60))Z"
+        }
+        digits(date.year, 4); text.append(UInt8(ascii: "-")); digits(date.month, 2); text.append(UInt8(ascii: "-"))
+        digits(date.day, 2); text.append(UInt8(ascii: "T"))
+        digits(rest / 3_600, 2); text.append(UInt8(ascii: ":")); digits(rest / 60 % 60, 2); text.append(UInt8(ascii: ":"))
+        digits(rest % 60, 2); text.append(UInt8(ascii: "Z"))
+        return String(decoding: text, as: UTF8.self)
     }
 
     /// Parses an RFC 3339 instant, `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)` (`T`/`Z` in either

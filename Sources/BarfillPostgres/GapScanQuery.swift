@@ -33,12 +33,21 @@ enum GapScanQuery {
     /// scan does not depend on the series (full scans), that one hash table serves every series
     /// of the batch instead of hashing each series' bars anew (about 40% faster).
     ///
+    /// A series with no bar in its window (a new symbol, deep history) is missing every slot: one
+    /// run, read as min, max and count of its slots, rather than every slot hashed, sorted and folded
+    /// (1,000 empty h1 series over 21 years took over three minutes that way).
+    ///
     /// `from` is `$4` when every series of the batch starts there (a full scan, or series
     /// verified through the same point), else each series' own start: constants let the planner estimate bars per series from the
     /// column's histogram (and so read the index), where a bound taken from another table gets
     /// its 0.5% default.
     static func scanBatch(_ timeframe: Timeframe, sharedFrom: Bool) -> String {
         let from = sharedFrom ? "$4::timestamptz" : "q.from_ts"
+        let hasBars = """
+            EXISTS (SELECT 1 FROM ohlc_bars e
+                    WHERE e.symbol_id = q.symbol_id AND e.timeframe = q.timeframe
+                      AND e.ts >= \(from) AND e.ts < $3::timestamptz)
+            """
         return """
             WITH unmatched AS (
                 SELECT q.series, m.ordinal
@@ -53,7 +62,7 @@ enum GapScanQuery {
                                  AND s.ordinal % 1 = 0) s ON s.ts = b.ts
                     WHERE b.ts IS NULL OR s.ts IS NULL
                 ) m
-                WHERE q.series >= $1::integer AND q.series < $2::integer
+                WHERE q.series >= $1::integer AND q.series < $2::integer AND \(hasBars)
             )
             SELECT series, min(ordinal), max(ordinal), count(*)
             FROM (SELECT series, ordinal, ordinal - row_number() OVER (PARTITION BY series ORDER BY ordinal) AS run
@@ -61,6 +70,15 @@ enum GapScanQuery {
             GROUP BY series, run
             UNION ALL
             SELECT series, NULL, NULL, count(*) FROM unmatched WHERE ordinal IS NULL GROUP BY series
+            UNION ALL
+            SELECT q.series, r.first, r.last, r.slots
+            FROM barfill_series q
+            CROSS JOIN LATERAL (
+                SELECT min(s.ordinal) AS first, max(s.ordinal) AS last, count(*) AS slots
+                FROM \(slotsTable(timeframe)) s
+                WHERE s.ts >= \(from) AND s.ts < $3::timestamptz
+            ) r
+            WHERE q.series >= $1::integer AND q.series < $2::integer AND NOT \(hasBars) AND r.slots > 0
             """
     }
 

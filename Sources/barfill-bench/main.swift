@@ -14,7 +14,17 @@ let benchmarks: [Benchmark] = [
     Benchmark(name: "http", run: httpBenchmark),
     Benchmark(name: "gaps", run: GapScanBench.run),
     Benchmark(name: "apply", run: ApplyBench.run),
+    Benchmark(name: "bigplan", run: BigPlanBench.run),
 ]
+
+// One phase of the big-plan benchmark, run as a child so its peak memory is its own.
+if CommandLine.arguments.count > 1, CommandLine.arguments[1] == BigPlanBench.phaseFlag {
+    do { try await BigPlanBench.phase(Array(CommandLine.arguments.dropFirst(2))) } catch {
+        FileHandle.standardError.write(Data("barfill-bench: \(error)\n".utf8))
+        exit(1)
+    }
+    exit(0)
+}
 
 let wanted = Set(CommandLine.arguments.dropFirst())
 let unknown = wanted.subtracting(benchmarks.map(\.name))

@@ -148,6 +148,17 @@ func decode(_ value: JSONValue) throws(PlanError) -> Plan {
         #expect(moved.computedID != chunk.id)
     }
 
+    /// The direct writer of a chunk's hashed content agrees with the generic canonical writer.
+    @Test func chunkContentBytesAreItsCanonicalCompactJSON() {
+        for chunk in PlanFixture.plan().chunks {
+            #expect(chunk.contentBytes == chunk.contentJSON.compactBytes)
+            var hostile = chunk
+            hostile.gaps.append(Plan.ChunkGap(from: chunk.to, to: chunk.to + 3_600, bars: 1, kind: .tail))
+            hostile.requests = 12_345
+            #expect(hostile.contentBytes == hostile.contentJSON.compactBytes)
+        }
+    }
+
     @Test func acceptsAPlanWithChunksDeletedAndRecomputesItsSummary() throws {
         var json = planJSON()
         json["chunks"]!.items.removeFirst()

@@ -73,4 +73,27 @@ import Testing
             (error as? JSONSyntaxError)?.isTruncated == false
         }
     }
+
+    /// Every control character is escaped the way Python's `json.dumps(ensure_ascii=False)` does.
+    @Test func escapesEveryControlCharacterAsPythonDoes() {
+        let text = String(String.UnicodeScalarView((0..<0x20).map { Unicode.Scalar(UInt8($0)) }))
+        let short: [UInt32: String] = [0x08: "\\b", 0x09: "\\t", 0x0A: "\\n", 0x0C: "\\f", 0x0D: "\\r"]
+        let expected = (0..<0x20).map { short[UInt32($0)] ?? "\\u00" + (($0 < 16 ? "0" : "") + String($0, radix: 16)) }.joined()
+        #expect(JSONValue.string(text).compactText == "\"" + expected + "\"")
+        #expect(JSONValue.string("\u{7F}é\u{1F600}").compactText == "\"\u{7F}é\u{1F600}\"")
+    }
+
+    @Test(arguments: [Int64.min, -1_000, -1, 0, 7, 10, 9_999, Int64.max])
+    func writesIntegersAsStringDoes(_ value: Int64) {
+        #expect(JSONValue.integer(value).compactText == String(value))
+    }
+
+    /// The shared string grammar reads from any offset and says where the string ended.
+    @Test func grammarReadsOneStringAtAnOffset() throws {
+        let bytes = Array(#"xx"a\"b\u00e9"rest"#.utf8)
+        let (text, end) = try JSONGrammar.readString(bytes, at: 2)
+        #expect(text == "a\"bé")
+        #expect(end == bytes.count - 4)
+        #expect(throws: JSONGrammar.StringError.self) { try JSONGrammar.readString(Array(#""a\q""#.utf8), at: 0) }
+    }
 }

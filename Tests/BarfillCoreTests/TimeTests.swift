@@ -42,4 +42,24 @@ import Testing
     func malformedInstantsAreRefused(_ text: String) {
         #expect(UTC.parse(text) == nil)
     }
+
+    /// The byte-by-byte writer agrees with the date's own text, across the calendar's range and beyond.
+    @Test func formatsEveryHourLikeTheDateDoes() {
+        for seconds in stride(from: Int64(-86_400 * 400), through: 2_300_000_000, by: 86_400 * 13 + 3_599) {
+            let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+            let rest = Int(seconds - days * 86_400)
+            func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
+            let expected = "\(LocalDate(daysSinceEpoch: Int(days)))T\(two(rest / 3_600)):\(two(rest / 60 % 60)):\(two(rest % 60))Z"
+            #expect(UTC.format(seconds) == expected)
+        }
+    }
+
+    /// Plans hold exactly `YYYY-MM-DDTHH:MM:SSZ`; nothing looser.
+    @Test func planTimesAreReadOnlyInTheirOneForm() {
+        #expect(Fields.canonicalTime("2024-03-08T15:00:00Z") == 1_709_910_000)
+        for text in ["2024-03-08T15:00:00+00:00", "2024-02-30T00:00:00Z", "2024-03-08T24:00:00Z", "2024-03-08T15:60:00Z",
+                     "2024-03-08 15:00:00Z", "2024-03-08T15:00:0aZ", "2024-03-08", "+024-03-08T15:00:00Z", "2024-03-08T15:00:00z"] {
+            #expect(Fields.canonicalTime(text) == nil, "\(text)")
+        }
+    }
 }
