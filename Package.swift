@@ -27,6 +27,8 @@ let package = Package(
             "CCurl", "BarfillCore",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // The simulated Massive and Finnhub servers: for tests, benchmarks and `barfill simulate-provider`, not production.
+        .target(name: "BarfillSimulator", dependencies: ["BarfillCore", "BarfillHTTP"]),
         // Runs a plan: precheck, fetch, validate, upsert, checkpoint.
         .target(name: "BarfillApply", dependencies: [
             "BarfillCore", "BarfillPostgres", "BarfillSQLite", "BarfillHTTP",
@@ -34,7 +36,7 @@ let package = Package(
         ]),
         // The commands: argument parsing, output, exit codes. A library so tests parse and run them in process.
         .target(name: "BarfillCommands", dependencies: [
-            "BarfillCore", "BarfillPostgres", "BarfillSQLite", "BarfillHTTP", "BarfillApply",
+            "BarfillCore", "BarfillPostgres", "BarfillSQLite", "BarfillHTTP", "BarfillApply", "BarfillSimulator",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -42,7 +44,7 @@ let package = Package(
         .executableTarget(name: "barfill", dependencies: ["BarfillCommands"]),
         // `make bench`: benchmarks are a program, never timed tests.
         .executableTarget(name: "barfill-bench", dependencies: [
-            "BarfillCore", "BarfillPostgres", "BarfillSQLite", "BarfillHTTP", "BarfillApply", "BarfillTestSupport",
+            "BarfillCore", "BarfillPostgres", "BarfillSQLite", "BarfillHTTP", "BarfillApply", "BarfillSimulator", "BarfillTestSupport",
         ]),
 
         // Shared by the test targets: a fresh database per test, fixtures built from the domain.
@@ -52,8 +54,8 @@ let package = Package(
         .testTarget(name: "BarfillCoreTests", dependencies: ["BarfillCore"]),
         .testTarget(name: "BarfillPostgresTests", dependencies: ["BarfillPostgres", "BarfillTestSupport"]),
         .testTarget(name: "BarfillSQLiteTests", dependencies: ["BarfillSQLite"]),
-        .testTarget(name: "BarfillHTTPTests", dependencies: ["BarfillHTTP", "BarfillTestSupport"]),
-        .testTarget(name: "BarfillApplyTests", dependencies: ["BarfillApply", "BarfillTestSupport"]),
+        .testTarget(name: "BarfillHTTPTests", dependencies: ["BarfillHTTP", "BarfillSimulator", "BarfillTestSupport"]),
+        .testTarget(name: "BarfillApplyTests", dependencies: ["BarfillApply", "BarfillSimulator", "BarfillTestSupport"]),
         .testTarget(name: "BarfillCommandsTests", dependencies: ["BarfillCommands", "BarfillTestSupport"]),
     ]
 )

@@ -1,6 +1,7 @@
 import ArgumentParser
 import BarfillCore
 import BarfillHTTP
+import BarfillSimulator
 import Dispatch
 import Foundation
 

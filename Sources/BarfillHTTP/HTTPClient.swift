@@ -65,7 +65,7 @@ public struct HTTPHeaders: Sendable, Equatable {
         return fields.last { $0.name.lowercased() == wanted }?.value
     }
 
-    mutating func append(name: String, value: String) { fields.append((name, value)) }
+    package mutating func append(name: String, value: String) { fields.append((name, value)) }
 
     public static func == (a: HTTPHeaders, b: HTTPHeaders) -> Bool {
         a.fields.map(\.name) == b.fields.map(\.name) && a.fields.map(\.value) == b.fields.map(\.value)

@@ -11,6 +11,7 @@ import BarfillPostgres
 import BarfillSQLite
 import BarfillTestSupport
 import Foundation
+import BarfillSimulator
 
 enum ApplyBench {
     static let from = NewYork.midnight(LocalDate(year: 2021, month: 1, day: 1)!)

@@ -1,6 +1,7 @@
 import BarfillCore
 import BarfillHTTP
 import Foundation
+import BarfillSimulator
 
 /// "http": decoding and validating a full 50,000-bar Massive page, and request overhead against
 /// the simulated provider on loopback (raw HTTP, and whole fetches through the Massive client).

@@ -5,6 +5,7 @@ import BarfillSQLite
 import BarfillTestSupport
 import Foundation
 import Testing
+import BarfillSimulator
 
 /// `barfill apply` against a provider that misbehaves or is not there: resumable exits, never exit 1.
 @Suite(.serialized, .requiresPostgres)

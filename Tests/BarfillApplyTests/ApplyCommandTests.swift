@@ -5,6 +5,7 @@ import BarfillSQLite
 import BarfillTestSupport
 import Foundation
 import Testing
+import BarfillSimulator
 
 /// `barfill apply` and `barfill status` as a user runs them: the real binary, real files, exit codes.
 @Suite(.serialized, .requiresPostgres)

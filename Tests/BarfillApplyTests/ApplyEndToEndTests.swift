@@ -5,6 +5,7 @@ import BarfillPostgres
 import BarfillTestSupport
 import Foundation
 import Testing
+import BarfillSimulator
 
 /// The product as a user runs it: `barfill gaps` writes a plan, `barfill apply` fills it against the
 /// simulated provider, and the next `barfill gaps` finds nothing left to do.

@@ -6,6 +6,7 @@ import BarfillSQLite
 import BarfillTestSupport
 import Foundation
 import Testing
+import BarfillSimulator
 
 /// Provider faults, an unreachable provider, the run's one request budget and a database that goes
 /// away: what each leaves in the checkpoint and how the run ends.

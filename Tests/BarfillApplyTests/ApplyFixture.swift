@@ -6,6 +6,7 @@ import BarfillSQLite
 import BarfillTestSupport
 import Foundation
 import Testing
+import BarfillSimulator
 
 /// Skips a suite when no PostgreSQL server is around, saying how to get one.
 extension Trait where Self == ConditionTrait {

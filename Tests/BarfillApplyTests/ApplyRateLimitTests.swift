@@ -5,6 +5,7 @@ import BarfillSQLite
 import BarfillTestSupport
 import Foundation
 import Testing
+import BarfillSimulator
 
 /// The simulated provider allows 5 requests per minute, on a clock where a minute lasts 0.6 s.
 @Suite(.serialized, .requiresPostgres)

@@ -6,6 +6,7 @@ import BarfillSQLite
 import BarfillTestSupport
 import Foundation
 import Testing
+import BarfillSimulator
 
 @Suite(.serialized, .requiresPostgres)
 struct ApplyRunnerTests {

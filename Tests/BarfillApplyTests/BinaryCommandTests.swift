@@ -3,6 +3,7 @@ import BarfillHTTP
 import BarfillTestSupport
 import Foundation
 import Testing
+import BarfillSimulator
 
 /// Every command through the real binary, as a user runs it: exit code, where the output goes, and
 /// barfill's one error format (`barfill <command>: error: …`, a usage hint on 64).

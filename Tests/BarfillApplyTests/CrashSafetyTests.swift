@@ -9,6 +9,7 @@ import Testing
 
 #if canImport(Glibc)
 import Glibc
+import BarfillSimulator
 #endif
 
 /// `barfill apply` killed with SIGKILL at random moments and resumed each time ends with the same

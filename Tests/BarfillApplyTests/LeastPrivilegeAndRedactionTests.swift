@@ -5,6 +5,7 @@ import BarfillPostgres
 import BarfillTestSupport
 import Foundation
 import Testing
+import BarfillSimulator
 
 /// The README's least-privilege roles, created by its GRANT script as written, then `gaps` as the
 /// reader and `apply` as the writer through the real binary; and what a failing run leaves behind

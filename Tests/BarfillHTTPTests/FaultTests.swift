@@ -2,6 +2,7 @@ import BarfillCore
 import Foundation
 import Testing
 @testable import BarfillHTTP
+import BarfillSimulator
 
 /// Which provider errors are retried, which end a fetch for good, and what an unreachable provider costs.
 @Suite struct FaultTests {

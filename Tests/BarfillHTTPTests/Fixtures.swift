@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Synchronization
 @testable import BarfillHTTP
+import BarfillSimulator
 
 /// The week of 2024-03-04 (Mon) … 2024-03-08 (Fri): five full sessions, before the DST change of March 10.
 enum March2024 {

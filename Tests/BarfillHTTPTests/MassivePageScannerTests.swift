@@ -2,6 +2,7 @@ import BarfillCore
 import Foundation
 import Testing
 @testable import BarfillHTTP
+import BarfillSimulator
 
 @Suite struct MassivePageScannerTests {
     static func scan(_ text: String) throws -> (MassivePageScanner.Envelope, [MassivePageScanner.Aggregate]) {

@@ -3,6 +3,7 @@ import Foundation
 import Synchronization
 import Testing
 @testable import BarfillHTTP
+@testable import BarfillSimulator
 
 /// The providers' own documentation examples (Tests/Fixtures/providers, sources in its README),
 /// served over real HTTP on 127.0.0.1 and decoded by the real clients; then the simulator's answers

@@ -2,6 +2,7 @@ import BarfillCore
 import Foundation
 import Testing
 @testable import BarfillHTTP
+import BarfillSimulator
 
 /// Rate limits on a time-scaled clock: a provider "minute" lasts 1.2 s (long enough that a loaded 2-core CI machine does not blur the windows), on both sides of the wire.
 @Suite struct RateLimitTests {

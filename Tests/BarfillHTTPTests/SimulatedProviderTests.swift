@@ -2,6 +2,7 @@ import BarfillCore
 import Foundation
 import Testing
 @testable import BarfillHTTP
+@testable import BarfillSimulator
 
 @Suite struct SimulatedProviderTests {
     @Test func byDefaultAnyKeyIsWelcomeButNoKeyIsNot() async throws {

@@ -2,6 +2,7 @@ import BarfillCore
 import Foundation
 import Testing
 @testable import BarfillHTTP
+import BarfillSimulator
 
 @Suite struct ValidationTests {
     static let rejected: [(SimulatedProvider.Corruption, RejectionReason)] = [

@@ -1,3 +1,4 @@
+import BarfillHTTP
 import Foundation
 import Synchronization
 #if canImport(Glibc)
