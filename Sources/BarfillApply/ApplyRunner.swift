@@ -316,6 +316,10 @@ public final class ApplyRunner: Sendable {
         counts.requests = fetched.requests
         counts.fetched = fetched.bars.count
         counts.rejected = fetched.rejections.count
+        if case let .sharedBudgetUnavailable(reason) = fetched.stop {
+            // The database that holds the shared budget went away: like losing it mid-chunk.
+            return try await finish(.pending, fetched.stop?.description, halt: reason)
+        }
         if let stop = fetched.stop {
             // A partial answer is dropped: the window is fetched whole next time, so the ledger never
             // records slots the provider was not asked about.
@@ -429,6 +433,8 @@ public final class ApplyRunner: Sendable {
         case .requestBudgetExhausted: return .requestBudget
         case .deadlineReached: return .deadline
         case .cancelled: return .signal
+        // Handled as the database going away before a stop is asked for; a signal is the nearest.
+        case .sharedBudgetUnavailable: return .signal
         }
     }
 
