@@ -14,7 +14,8 @@ CREATE TABLE IF NOT EXISTS barfill.provider_keys (
     key_fingerprint text NOT NULL,
     -- No request before this instant (a 429 seen by any process).
     blocked_until   timestamptz,
-    -- The longest window any process asked about: log rows older than it are pruned.
+    -- The longest window any process asked about: log rows older than it are pruned. It only
+    -- grows; processes sharing a key are meant to share its --rate.
     retention       interval NOT NULL DEFAULT interval '0',
     PRIMARY KEY (provider, key_fingerprint)
 );
