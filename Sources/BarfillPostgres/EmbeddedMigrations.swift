@@ -114,6 +114,11 @@ CREATE TABLE IF NOT EXISTS barfill.empty_ranges (
 -- write-ahead record of issue 9). Times come from the server's clock so machines agree; windows
 -- are real seconds. Every function is one statement, one short transaction: no session state,
 -- no advisory locks, no LISTEN, so a transaction-mode pooler works.
+--
+-- Each function commits asynchronously (synchronous_commit off for its own transaction only): the
+-- commit is visible to every other session at once, which is what a killed barfill process needs;
+-- only a crash of PostgreSQL itself could lose the last fraction of a second of grants. Waiting for
+-- a WAL flush twice per provider request would make the budget the bottleneck at paid-tier rates.
 
 CREATE SCHEMA IF NOT EXISTS barfill;
 
@@ -174,6 +179,7 @@ BEGIN
         SELECT * INTO key_row FROM barfill.provider_keys
             WHERE provider = p_provider AND key_fingerprint = p_key_fingerprint FOR UPDATE;
     END IF;
+    PERFORM set_config('synchronous_commit', 'off', true);
     -- Read after the lock: now() would be the instant the statement began, before any wait for it.
     t := clock_timestamp();
 
@@ -212,6 +218,7 @@ $$;
 -- The answer to a granted request arrived: it counts from now.
 CREATE OR REPLACE FUNCTION barfill.provider_request_answered(p_request_id uuid)
 RETURNS void LANGUAGE sql AS $$
+    SELECT set_config('synchronous_commit', 'off', true);
     UPDATE barfill.provider_requests SET answered_at = clock_timestamp(), counted_at = clock_timestamp()
     WHERE id = p_request_id AND answered_at IS NULL;
 $$;
@@ -219,12 +226,14 @@ $$;
 -- A granted request never left (connection refused): it does not count.
 CREATE OR REPLACE FUNCTION barfill.provider_request_never_sent(p_request_id uuid)
 RETURNS void LANGUAGE sql AS $$
+    SELECT set_config('synchronous_commit', 'off', true);
     DELETE FROM barfill.provider_requests WHERE id = p_request_id AND answered_at IS NULL;
 $$;
 
 -- A 429: no process grants a request with this key for the next `p_seconds`.
 CREATE OR REPLACE FUNCTION barfill.block_provider_key(p_provider text, p_key_fingerprint text, p_seconds double precision)
 RETURNS timestamptz LANGUAGE sql AS $$
+    SELECT set_config('synchronous_commit', 'off', true);
     INSERT INTO barfill.provider_keys AS k (provider, key_fingerprint, blocked_until)
         VALUES (p_provider, p_key_fingerprint, clock_timestamp() + greatest(p_seconds, 0) * interval '1 second')
     ON CONFLICT (provider, key_fingerprint) DO UPDATE

@@ -4,7 +4,7 @@
 //    (100,000/s) does not bind: this is the cost of the grant path itself.
 // 2. apply throughput with 1, 2 and 4 "processes" (each its own limiter, shared-budget connection,
 //    checkpoint and shard of the plan, as separate runners have) at 200 requests/s with 40 ms per
-//    answer, against a simulator enforcing 200/s; then 4 × 4 workers, where the limit binds.
+//    answer, against a simulator enforcing 200/s; then 4 × 4 workers (16 requests in flight).
 //
 // Environment: BARFILL_TEST_DATABASE_URL / BARFILL_TEST_POOLER_URL (from scripts/with-postgres);
 // BARFILL_BENCH_BUDGET_SERIES (default 400) empty d1 series, one request each.
@@ -75,7 +75,7 @@ enum BudgetBench {
         for (processes, workers) in [(1, 1), (2, 1), (4, 1), (4, 4)] {
             let rate = try await applyOnce(series: series, processes: processes, workers: workers)
             if workers == 1 { rates[processes] = rate }
-            let scaling = workers == 1 ? String(format: ", %.2f× one process", rate / (rates[1] ?? rate)) : ", the 200/s limit binds"
+            let scaling = String(format: ", %.2f× one process with one worker", rate / (rates[1] ?? rate))
             print(String(format: "budget apply (%d process(es) × %d worker(s), 200/s, 40 ms answers): %.1f requests/s%@",
                          processes, workers, rate, scaling))
         }
