@@ -84,6 +84,9 @@ public final class SimulatedProvider: Sendable {
         public var faultRules: [FaultRule]
         /// Rate-limit windows and slow answers run on this clock.
         public var clock: ProviderClock
+        /// Every answer is sent this many nominal seconds after the request came in (network and
+        /// server time of a real provider); the request counts against the limit on arrival.
+        public var latency: Double = 0
 
         public init(keys: [String: KeyPolicy] = [:], acceptsAnyKey: Bool = true, defaultPolicy: KeyPolicy = KeyPolicy(),
                     illiquidTickers: Set<String> = [], retryAfter: Bool = false, rateLimitReset: Bool = false,
@@ -246,6 +249,7 @@ public final class SimulatedProvider: Sendable {
         var response = LoopbackServer.Response(status: answer.status, body: answer.body)
         if fault == .truncate { response.truncateAt = answer.body.count / 2 }
         if case let .slow(seconds) = fault { response.delay = seconds * configuration.clock.timeScale }
+        response.delay += configuration.latency * configuration.clock.timeScale
         return finish(response, bars: answer.bars, fault: fault)
     }
 
