@@ -7,6 +7,6 @@ struct Barfill: AsyncParsableCommand {
         abstract: "Keep a PostgreSQL table of OHLC bars complete.",
         subcommands: [
             Gaps.self, Apply.self, Status.self, PlanCommand.self, ReportCommand.self, Migrate.self,
-            Fetch.self, SimulateProvider.self, CalendarCommand.self,
+            Fetch.self, SimulateProvider.self, CalendarCommand.self, Work.self, Requests.self,
         ])
 }
