@@ -63,9 +63,11 @@ struct RequestQueueTests {
 
     @Test func migrateInstallsTheTriggerOnceWatchlistItemsAppearsAndStaysIdempotent() throws {
         let database = try TestDatabase.fresh(schema: .swiftBolt)
-        try database.connection.query("DROP TABLE watchlist_items")
-        try Migrator(connection: database.connection).migrate()
         let triggers = "SELECT count(*) FROM pg_trigger WHERE tgname = 'barfill_request_backfill'"
+        try Migrator(connection: database.connection).migrate()
+        #expect(try Self.count(database.connection, triggers) == 1)
+        // The app's table goes away (and its trigger with it), then comes back.
+        try database.connection.query("DROP TABLE watchlist_items")
         #expect(try Self.count(database.connection, triggers) == 0)
 
         try database.connection.execute(script: """
@@ -205,11 +207,13 @@ struct RequestQueueTests {
         var order: [String] = []
         while let request = try queue.claim(owner: "test", leaseSeconds: 60) { order.append(request.ticker) }
         #expect(order == ["CHART", "WATCH", "MANUAL", "SCHED"])
-        // A schedule request raised by a chart request jumps ahead of a manual one.
+        // A schedule request raised by a chart request jumps ahead of the manual one, and being
+        // the oldest of its new priority, ahead of the others too.
         #expect(try queue.release(owner: "test") == 4)
         _ = try queue.enqueue(ticker: "SCHED", timeframes: ["d1"], reason: "chart")
-        #expect(try queue.claim(owner: "test", leaseSeconds: 60)?.ticker == "CHART")
-        #expect(try queue.claim(owner: "test", leaseSeconds: 60)?.ticker == "SCHED")
+        order = []
+        while let request = try queue.claim(owner: "test", leaseSeconds: 60) { order.append(request.ticker) }
+        #expect(order == ["SCHED", "CHART", "WATCH", "MANUAL"])
     }
 
     @Test func endingARequestNeedsTheLeaseAndAWidenedRequestIsQueuedAgain() throws {
