@@ -14,6 +14,7 @@ let benchmarks: [Benchmark] = [
     Benchmark(name: "http", run: httpBenchmark),
     Benchmark(name: "gaps", run: GapScanBench.run),
     Benchmark(name: "apply", run: ApplyBench.run),
+    Benchmark(name: "work", run: WorkBench.run),
 ]
 
 let wanted = Set(CommandLine.arguments.dropFirst())
