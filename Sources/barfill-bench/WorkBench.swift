@@ -31,7 +31,9 @@ enum WorkBench {
                             "--checkpoint", directory.appendingPathComponent("work.sqlite").path]
         worker.environment = ["PATH": "/usr/bin:/bin", "DATABASE_URL": db.url, "MASSIVE_API_KEY": "bench-key-0000000000000002",
                               "MASSIVE_BASE_URL": simulator.massiveBaseURL]
-        worker.standardError = FileHandle.nullDevice
+        let logPath = ProcessInfo.processInfo.environment["BARFILL_BENCH_WORK_LOG"]
+        if let logPath { FileManager.default.createFile(atPath: logPath, contents: nil) }
+        worker.standardError = logPath.flatMap { FileHandle(forWritingAtPath: $0) } ?? FileHandle.nullDevice
         worker.standardOutput = FileHandle.nullDevice
         try worker.run()
         defer { if worker.isRunning { worker.terminate() } }
@@ -62,6 +64,7 @@ enum WorkBench {
         while worker.isRunning { try await Task.sleep(nanoseconds: 10_000_000) }
         let gapsLeft = try db.connection.query("SELECT coalesce(sum(gaps_left), 0)::bigint FROM barfill.requests").int(0, 0) ?? -1
 
+        print("work: latencies " + latencies.map { String(format: "%.2f", $0) }.joined(separator: " "))
         latencies.sort()
         func percentile(_ p: Double) -> Double { latencies[min(latencies.count - 1, Int((p * Double(latencies.count)).rounded(.up)) - 1)] }
         print(String(format: "work: watchlist insert → 2 years of h1 and d1 stored, %d symbols (%d bars, %d gaps left), poll 1s: p50 %.2f s, p95 %.2f s, max %.2f s",
