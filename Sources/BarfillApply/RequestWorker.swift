@@ -124,9 +124,10 @@ public final class RequestWorker: Sendable {
     private func work(_ request: BackfillRequest, database: Database, leases: Database, spentBefore: Int) async throws -> RequestOutcome {
         let owner = options.owner
         let leaseSeconds = options.leaseSeconds
-        // Renews the lease while the request is worked on; a lost lease stops this request's run.
-        let requestControl = ApplyControl()
-        control.onStop { requestControl.requestStop(self.control.stopRequested ?? .signal) }
+        // Renews the lease while the request is worked on. A lost lease (renewals failing past its
+        // expiry) does not stop the run: a stop would also stop the shared rate limiters for every
+        // later request. The run finishes, the precheck keeps the new holder from writing twice,
+        // and the end finds the lease gone.
         let lost = LeaseFlag()
         let renewal = Task {
             while !Task.isCancelled {
@@ -135,7 +136,6 @@ public final class RequestWorker: Sendable {
                 let ours = (try? await leases.run { try RequestQueue(connection: $0).renew(request.id, owner: owner, leaseSeconds: leaseSeconds) }) ?? true
                 if !ours {
                     lost.set()
-                    requestControl.requestStop(.signal)
                     break
                 }
             }
@@ -145,7 +145,7 @@ public final class RequestWorker: Sendable {
         var result = RequestResult()
         let end: (RequestOutcome.End, String?, ApplyStop?)
         do {
-            end = try await fill(request, database: database, control: requestControl, spentBefore: spentBefore, result: &result)
+            end = try await fill(request, database: database, control: control, spentBefore: spentBefore, result: &result)
         } catch {
             let message = Redaction.redact(String(describing: error))
             let state = try await database.run { [result] in
