@@ -213,6 +213,8 @@ public final class ApplyRunner: Sendable {
         case .requestBudgetExhausted: return .requestBudget
         case .deadlineReached: return .deadline
         case .cancelled: return .signal
+        // The budget lives in the database: losing it is losing the database, resumable.
+        case .sharedBudgetUnavailable: return .databaseLost
         }
     }
 

@@ -27,8 +27,12 @@ struct Apply: AsyncParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
 
-    @Option(help: "The checkpoint file that makes runs resumable.")
-    var checkpoint: String = CheckpointStore.defaultPath
+    @Option(help: "The checkpoint file that makes runs resumable (default .barfill/checkpoint.sqlite; with --shard I/N, .barfill/checkpoint-shard-I-of-N.sqlite).")
+    var checkpoint: String?
+
+    @Option(help: ArgumentHelp("Apply only part I of N of the plan (1 ≤ I ≤ N): all chunks of a series in one part, parts balanced by requests.",
+                               valueName: "I/N"))
+    var shard: String?
 
     @Option(help: "Chunks worked on at once (paid tiers); all share each provider's rate limit.")
     var concurrency: Int = 1
@@ -58,6 +62,9 @@ struct Apply: AsyncParsableCommand {
     var emptyGrace: Int64 = 86_400
 
     func validate() throws {
+        if let shard, Shard(parsing: shard) == nil {
+            throw ValidationError("--shard \(shard) is not I/N with 1 ≤ I ≤ N, e.g. 2/4")
+        }
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
         if let maxRequests, maxRequests < 1 { throw ValidationError("--max-requests must be at least 1") }
         if let deadline, DurationText.seconds(deadline) == nil {
@@ -76,8 +83,10 @@ struct Apply: AsyncParsableCommand {
         let control = ApplyControl()
         let signals = SignalStop(control: control)
         defer { withExtendedLifetime(signals) {} }
-        let plan = try loadPlan(plan)
-        let store = try CheckpointStore(path: checkpoint)
+        let part = shard.flatMap { Shard(parsing: $0) }
+        let whole = try loadPlan(plan)
+        let plan = part.map { whole.restricted(to: $0) } ?? whole
+        let store = try CheckpointStore(path: checkpoint ?? part.map(CheckpointStore.defaultPath(for:)) ?? CheckpointStore.defaultPath)
         let github = GitHubActions()
         let deadlineSeconds = deadline.flatMap(DurationText.seconds)
         let wallDeadline = deadlineSeconds.map { Date().timeIntervalSince1970 + Double($0) }
@@ -92,7 +101,7 @@ struct Apply: AsyncParsableCommand {
                 preconditionFailure("a dry run makes no requests")
             }
         } else {
-            connections = try ApplyProviders(providers: providers, limits: rates.limits(for:), maxRequests: maxRequests,
+            connections = try await ApplyProviders(providers: providers, limits: rates.limits(for:), maxRequests: maxRequests,
                                              deadlineSeconds: deadlineSeconds, clock: clock)
                 .connections(databaseURL: database.resolvedURL)
         }

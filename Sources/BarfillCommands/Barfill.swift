@@ -9,7 +9,7 @@ public struct Barfill: AsyncParsableCommand {
         version: "barfill \(BarfillVersion.current)",
         subcommands: [
             Gaps.self, Apply.self, Status.self, PlanCommand.self, ReportCommand.self, Migrate.self,
-            Fetch.self, SimulateProvider.self, CalendarCommand.self,
+            Fetch.self, SimulateProvider.self, CalendarCommand.self, Work.self, Requests.self,
         ])
 
     public init() {}

@@ -79,6 +79,8 @@ public enum StopReason: Error, Sendable, Hashable, Codable, CustomStringConverti
     case deadlineReached
     /// The task was cancelled (a signal).
     case cancelled
+    /// The budget shared with other processes (PostgreSQL) could not be reached; nothing was sent.
+    case sharedBudgetUnavailable(reason: String)
 
     public var description: String {
         switch self {
@@ -86,6 +88,7 @@ public enum StopReason: Error, Sendable, Hashable, Codable, CustomStringConverti
         case .requestBudgetExhausted: "stopped: the request budget is spent"
         case .deadlineReached: "stopped: the deadline is reached"
         case .cancelled: "stopped: cancelled"
+        case let .sharedBudgetUnavailable(reason): "stopped: the shared provider budget cannot be reached (\(reason))"
         }
     }
 }
@@ -111,6 +114,8 @@ public actor RateLimiter {
     public struct Permit: Sendable, Hashable {
         let id: Int
         let issuedAt: Double
+        /// The grant's id in the shared budget, when the limiter draws from one.
+        var sharedID: String? = nil
     }
 
     public let provider: ProviderName
@@ -160,8 +165,12 @@ public actor RateLimiter {
             if Task.isCancelled || stopped { throw .cancelled }
             if allowance.isSpent { throw .requestBudgetExhausted }
             let now = clock.now()
-            let earliest = earliestStart(now: now)
+            let earliest = max(earliestStart(now: now), sharedNotBefore)
             if let deadline = budget.deadline, earliest > deadline { throw .deadlineReached }
+            if earliest <= now, let shared {
+                if let permit = try await grant(from: shared) { return permit }
+                continue
+            }
             if earliest <= now {
                 guard allowance.take() else { throw .requestBudgetExhausted }
                 let permit = Permit(id: nextID, issuedAt: now)
@@ -176,7 +185,11 @@ public actor RateLimiter {
     }
 
     /// Records that the answer to `permit` arrived now: the request counts from here.
-    public func finish(_ permit: Permit) {
+    public func finish(_ permit: Permit) async {
+        if let id = permit.sharedID, let shared {
+            // Best effort: a row left in flight still counts (until the transfer timeout), which only errs on the safe side.
+            try? await shared.answered(id)
+        }
         let now = clock.now()
         if let i = log.lastIndex(where: { $0.id == permit.id }) {
             log.remove(at: i)
@@ -189,7 +202,7 @@ public actor RateLimiter {
     /// (the provider's hint), else for the provider's whole window. Returns the reason to stop
     /// when 429s keep coming. A 429 to a request that was sent before the current block began
     /// belongs to that block's window and is not counted again.
-    public func rateLimited(_ permit: Permit, retryAfter: Double?) -> StopReason? {
+    public func rateLimited(_ permit: Permit, retryAfter: Double?) async -> StopReason? {
         let now = clock.now()
         let wait = max(retryAfter ?? longestWindow, 0)
         if permit.issuedAt >= blockStartedAt {
@@ -198,6 +211,11 @@ public actor RateLimiter {
         }
         blockedUntil = max(blockedUntil ?? now, now + wait)
         let resumeAfter = blockedUntil!
+        if let shared {
+            // Every process sharing the key waits too. Best effort: this process's own block holds regardless.
+            try? await shared.block(provider: provider, keyFingerprint: keyFingerprint,
+                                    seconds: (resumeAfter - clock.now()) * clock.timeScale)
+        }
         if rateLimitedResponses >= maxRateLimitedResponses || wait > maxRateLimitWait { return .rateLimited(resumeAfter: resumeAfter) }
         if let deadline = budget.deadline, resumeAfter > deadline { return .deadlineReached }
         return nil
@@ -229,12 +247,14 @@ public actor RateLimiter {
     public func share(_ allowance: RequestAllowance) { self.allowance = allowance }
 
     /// The request granted by `permit` never left this machine (connection refused, no DNS
-    /// answer): the provider did not see it, so it counts neither in its window nor in the budget.
-    public func neverSent(_ permit: Permit) {
+    /// answer): the provider did not see it, so it counts neither in its window, nor in the run's
+    /// budget, nor in the key's shared budget.
+    public func neverSent(_ permit: Permit) async {
         guard let i = log.lastIndex(where: { $0.id == permit.id }) else { return }
         log.remove(at: i)
         requestsGranted -= 1
         allowance.giveBack()
+        if let id = permit.sharedID, let shared { try? await shared.neverSent(id) }
     }
 
     /// The state to save in a checkpoint.
@@ -257,4 +277,57 @@ public actor RateLimiter {
         prune(now: clock.now())
         return true
     }
+
+    // MARK: The budget shared across processes
+
+    /// The shared budget this limiter draws from, when `apply` has a database (see `share`).
+    private var shared: (any SharedProviderBudget)?
+    /// No request before this instant (nominal): the shared budget's last "wait" answer, so
+    /// waiting workers do not ask it again before then.
+    private var sharedNotBefore: Double = -.infinity
+    /// How long an unanswered grant counts as in flight: the HTTP client's total timeout (real seconds).
+    public private(set) var inFlightSeconds: Double = HTTPTimeouts.default.total
+
+    /// Draws every further grant from `budget` as well, so the configured limits hold for the key across
+    /// every process sharing it, and a 429 seen here blocks the key for all of them.
+    public func share(_ budget: any SharedProviderBudget, inFlightSeconds: Double = HTTPTimeouts.default.total) {
+        shared = budget
+        self.inFlightSeconds = inFlightSeconds
+    }
+
+    /// Asks the shared budget for a grant: a permit, or nil after noting how long to wait.
+    /// Other tasks enter the actor while it is asked, so the grant is counted against
+    /// `--max-requests` before, and given back when the budget says wait.
+    private func grant(from shared: any SharedProviderBudget) async throws(StopReason) -> Permit? {
+        requestsGranted += 1
+        // The shared log runs on the database server's clock, in real seconds.
+        let scale = clock.timeScale
+        let real = limits.map { RateLimit(requests: $0.requests, per: $0.window * scale) }
+        let answer: BudgetGrant
+        do {
+            answer = try await shared.grant(provider: provider, keyFingerprint: keyFingerprint, limits: real,
+                                            inFlightSeconds: inFlightSeconds)
+        } catch {
+            requestsGranted -= 1
+            throw .sharedBudgetUnavailable(reason: (error as? LocalizedError)?.errorDescription ?? "\(error)")
+        }
+        switch answer {
+        case let .granted(id):
+            if stopped || Task.isCancelled {
+                try? await shared.neverSent(id)
+                requestsGranted -= 1
+                throw .cancelled
+            }
+            let now = clock.now()
+            let permit = Permit(id: nextID, issuedAt: now, sharedID: id)
+            nextID += 1
+            log.append((permit.id, now))
+            return permit
+        case let .wait(seconds):
+            requestsGranted -= 1
+            sharedNotBefore = max(sharedNotBefore, clock.now() + seconds / scale)
+            return nil
+        }
+    }
+
 }

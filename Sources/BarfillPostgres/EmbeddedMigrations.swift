@@ -106,5 +106,381 @@ CREATE TABLE IF NOT EXISTS barfill.empty_ranges (
     PRIMARY KEY (symbol_id, timeframe, from_ts, to_ts, provider)
 );
 """#),
+        Migration(version: 3, name: "0003_requests", sql: #"""
+-- 0003: backfill on demand. A queue of requests for series (symbol, timeframe), filled by the
+-- app (watchlist adds, charts that lack bars) and drained by `barfill work`.
+--
+-- Bad input to the functions raises SQLSTATE 22023 (invalid_parameter_value) with a message
+-- saying what was wrong; nothing is written. The functions are SECURITY DEFINER with a fixed
+-- search_path and schema-qualified names, and are not executable by PUBLIC: grant them to the
+-- app's server-side role.
+
+-- Settings for every request: edit with SQL (UPDATE barfill.request_settings SET ...).
+CREATE TABLE IF NOT EXISTS barfill.request_settings (
+    singleton          boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+    -- What a watchlist add (and a request without timeframes) enqueues.
+    default_timeframes text[] NOT NULL DEFAULT '{h1,d1}',
+    -- After this many failed attempts a request is `failed`.
+    max_attempts       integer NOT NULL DEFAULT 5 CHECK (max_attempts >= 1)
+);
+INSERT INTO barfill.request_settings DEFAULT VALUES ON CONFLICT DO NOTHING;
+
+-- Per timeframe: how far back a request without a start goes, and how long after a slot ends
+-- its bar may still be unpublished (chart_readiness does not wait for those).
+CREATE TABLE IF NOT EXISTS barfill.timeframe_settings (
+    timeframe         text PRIMARY KEY,
+    default_depth     interval NOT NULL CHECK (default_depth > interval '0'),
+    publication_delay interval NOT NULL CHECK (publication_delay >= interval '0')
+);
+INSERT INTO barfill.timeframe_settings (timeframe, default_depth, publication_delay) VALUES
+    ('m1',  interval '2 years', interval '1 hour'),
+    ('m5',  interval '2 years', interval '1 hour'),
+    ('m15', interval '2 years', interval '1 hour'),
+    ('m30', interval '2 years', interval '2 hours'),
+    ('h1',  interval '2 years', interval '2 hours'),
+    ('h4',  interval '2 years', interval '5 hours'),
+    ('d1',  interval '2 years', interval '1 day'),
+    ('w1',  interval '2 years', interval '7 days'),
+    ('mn1', interval '2 years', interval '31 days')
+ON CONFLICT (timeframe) DO NOTHING;
+
+CREATE TABLE IF NOT EXISTS barfill.requests (
+    id               bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    symbol_id        uuid NOT NULL REFERENCES public.symbols (id) ON DELETE CASCADE,
+    timeframe        text NOT NULL REFERENCES barfill.timeframe_settings (timeframe),
+    reason           text NOT NULL CHECK (reason IN ('watchlist', 'chart', 'manual', 'schedule')),
+    state            text NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'running', 'done', 'failed')),
+    -- Higher runs first: a person waiting (watchlist, chart) 30, manual 20, schedule 10.
+    priority         smallint NOT NULL,
+    -- The window; NULL from = the timeframe's default depth before the claim, NULL until = the claim's now.
+    window_from      timestamptz,
+    window_until     timestamptz,
+    -- Bumped when a later request widens the window, so a worker that claimed the narrower one
+    -- puts the request back in the queue instead of marking it done.
+    revision         integer NOT NULL DEFAULT 0,
+    attempts         integer NOT NULL DEFAULT 0,
+    next_attempt_at  timestamptz NOT NULL DEFAULT now(),
+    lease_owner      text,
+    lease_expires_at timestamptz,
+    created_at       timestamptz NOT NULL DEFAULT now(),
+    updated_at       timestamptz NOT NULL DEFAULT now(),
+    started_at       timestamptz,
+    finished_at      timestamptz,
+    -- The result, summed over attempts: provider requests spent, bars inserted; gaps left after the last one.
+    provider_requests integer NOT NULL DEFAULT 0,
+    bars_inserted    bigint NOT NULL DEFAULT 0,
+    gaps_left        integer,
+    last_error       text,
+    CHECK (window_from IS NULL OR window_until IS NULL OR window_from < window_until),
+    CHECK ((state = 'running') = (lease_owner IS NOT NULL))
+);
+
+-- At most one open request per series: the dedup of request_backfill relies on it.
+CREATE UNIQUE INDEX IF NOT EXISTS requests_one_open_per_series
+    ON barfill.requests (symbol_id, timeframe) WHERE state IN ('queued', 'running');
+-- What a worker claims next.
+CREATE INDEX IF NOT EXISTS requests_runnable
+    ON barfill.requests (priority DESC, created_at, id) WHERE state IN ('queued', 'running');
+
+-- Queues (or widens) an open request for each timeframe of one symbol. Internal: callers go
+-- through request_backfill or the watchlist trigger.
+CREATE OR REPLACE FUNCTION barfill.enqueue_series(p_symbol_id uuid, p_timeframes text[], p_reason text,
+                                                  p_from timestamptz, p_until timestamptz)
+RETURNS TABLE (request_id bigint, timeframe text, state text, created boolean)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+    wanted    text[];
+    v_unknown text;
+    v_rank    smallint;
+BEGIN
+    IF p_reason IS NULL OR p_reason NOT IN ('watchlist', 'chart', 'manual', 'schedule') THEN
+        RAISE EXCEPTION 'unknown reason %: use watchlist, chart, manual or schedule', quote_nullable(left(p_reason, 40))
+            USING ERRCODE = '22023';
+    END IF;
+    IF p_from IS NOT NULL AND p_until IS NOT NULL AND p_until <= p_from THEN
+        RAISE EXCEPTION 'the window ends (%) before it starts (%)', p_until, p_from USING ERRCODE = '22023';
+    END IF;
+    wanted := coalesce(p_timeframes, (SELECT s.default_timeframes FROM barfill.request_settings s));
+    IF wanted IS NULL OR cardinality(wanted) = 0 OR array_position(wanted, NULL) IS NOT NULL THEN
+        RAISE EXCEPTION 'timeframes must be a non-empty list without NULLs' USING ERRCODE = '22023';
+    END IF;
+    SELECT t INTO v_unknown FROM unnest(wanted) AS t
+    WHERE NOT EXISTS (SELECT 1 FROM barfill.timeframe_settings ts WHERE ts.timeframe = t) LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'unknown timeframe %: use one of %', quote_literal(left(v_unknown, 40)),
+            (SELECT string_agg(ts.timeframe, ', ' ORDER BY ts.default_depth, ts.timeframe) FROM barfill.timeframe_settings ts)
+            USING ERRCODE = '22023';
+    END IF;
+    v_rank := CASE p_reason WHEN 'watchlist' THEN 30 WHEN 'chart' THEN 30 WHEN 'manual' THEN 20 ELSE 10 END;
+
+    RETURN QUERY
+    INSERT INTO barfill.requests AS r (symbol_id, timeframe, reason, priority, window_from, window_until)
+    SELECT p_symbol_id, t, p_reason, v_rank, p_from, p_until
+    FROM (SELECT DISTINCT t FROM unnest(wanted) AS t) AS w
+    ORDER BY t
+    ON CONFLICT (symbol_id, timeframe) WHERE state IN ('queued', 'running') DO UPDATE SET
+        -- The wider window: NULL (the default depth, now) against an explicit bound is resolved
+        -- to the bound it stands for today.
+        window_from = CASE WHEN r.window_from IS NULL AND EXCLUDED.window_from IS NULL THEN NULL
+                           ELSE least(coalesce(r.window_from, now() - (SELECT ts.default_depth FROM barfill.timeframe_settings ts WHERE ts.timeframe = r.timeframe)),
+                                      coalesce(EXCLUDED.window_from, now() - (SELECT ts.default_depth FROM barfill.timeframe_settings ts WHERE ts.timeframe = r.timeframe)))
+                      END,
+        window_until = CASE WHEN r.window_until IS NULL OR EXCLUDED.window_until IS NULL THEN NULL
+                            ELSE greatest(r.window_until, EXCLUDED.window_until) END,
+        reason = CASE WHEN EXCLUDED.priority > r.priority THEN EXCLUDED.reason ELSE r.reason END,
+        priority = greatest(r.priority, EXCLUDED.priority),
+        -- A widened window is new work; the same window asked again is not.
+        revision = r.revision + CASE
+            WHEN (r.window_from IS NOT NULL AND (EXCLUDED.window_from IS NULL OR EXCLUDED.window_from < r.window_from))
+              OR (r.window_until IS NOT NULL AND (EXCLUDED.window_until IS NULL OR EXCLUDED.window_until > r.window_until))
+            THEN 1 ELSE 0 END,
+        updated_at = now()
+    RETURNING r.id, r.timeframe, r.state, (r.xmax = 0);
+END
+$$;
+
+-- The app's entry point: queue a backfill of TICKER's series (the default timeframes when
+-- TIMEFRAMES is NULL). A second call for a series with an open request widens that request
+-- and raises its priority instead of adding a row.
+CREATE OR REPLACE FUNCTION barfill.request_backfill(ticker text, timeframes text[] DEFAULT NULL,
+                                                    reason text DEFAULT 'manual',
+                                                    from_ts timestamptz DEFAULT NULL,
+                                                    until_ts timestamptz DEFAULT NULL)
+RETURNS TABLE (request_id bigint, timeframe text, state text, created boolean)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    found_id uuid;
+BEGIN
+    IF request_backfill.ticker IS NULL THEN
+        RAISE EXCEPTION 'ticker must not be NULL' USING ERRCODE = '22023';
+    END IF;
+    SELECT s.id INTO found_id FROM public.symbols s WHERE s.ticker = request_backfill.ticker;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'no symbol % in the symbols table', quote_literal(left(request_backfill.ticker, 40))
+            USING ERRCODE = '22023';
+    END IF;
+    RETURN QUERY SELECT * FROM barfill.enqueue_series(found_id, request_backfill.timeframes, request_backfill.reason,
+                                                      request_backfill.from_ts, request_backfill.until_ts);
+END
+$$;
+
+-- One round trip for a chart: is [from_ts, until_ts) of the series verified? `warming` is false
+-- when backfill_status covers it, that is verified_from <= from_ts and
+-- verified_through >= least(until_ts, now()) - publication_delay (the timeframe's setting: bars of
+-- slots that ended within that delay may not be published yet). Otherwise `warming` is true and,
+-- with ENQUEUE, a `chart` request for the window is queued (deduplicated); its id is returned.
+CREATE OR REPLACE FUNCTION barfill.chart_readiness(ticker text, timeframe text, from_ts timestamptz,
+                                                   until_ts timestamptz, enqueue boolean DEFAULT true)
+RETURNS TABLE (warming boolean, verified_through timestamptz, request_id bigint)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_variable
+DECLARE
+    found_id  uuid;
+    delay     interval;
+    v_from    timestamptz;
+    v_through timestamptz;
+    covered   boolean;
+    queued    bigint;
+BEGIN
+    IF chart_readiness.ticker IS NULL OR chart_readiness.timeframe IS NULL OR from_ts IS NULL
+       OR until_ts IS NULL OR enqueue IS NULL THEN
+        RAISE EXCEPTION 'ticker, timeframe, from_ts, until_ts and enqueue must not be NULL' USING ERRCODE = '22023';
+    END IF;
+    IF until_ts <= from_ts THEN
+        RAISE EXCEPTION 'the window ends (%) before it starts (%)', until_ts, from_ts USING ERRCODE = '22023';
+    END IF;
+    SELECT s.id INTO found_id FROM public.symbols s WHERE s.ticker = chart_readiness.ticker;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'no symbol % in the symbols table', quote_literal(left(chart_readiness.ticker, 40))
+            USING ERRCODE = '22023';
+    END IF;
+    SELECT ts.publication_delay INTO delay FROM barfill.timeframe_settings ts WHERE ts.timeframe = chart_readiness.timeframe;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'unknown timeframe %', quote_literal(left(chart_readiness.timeframe, 40)) USING ERRCODE = '22023';
+    END IF;
+    SELECT st.verified_from, st.verified_through INTO v_from, v_through
+    FROM barfill.backfill_status st WHERE st.symbol_id = found_id AND st.timeframe = chart_readiness.timeframe;
+    covered := coalesce(v_from <= from_ts AND v_through >= least(until_ts, now()) - delay, false);
+    IF NOT covered AND enqueue THEN
+        SELECT e.request_id INTO queued
+        FROM barfill.enqueue_series(found_id, ARRAY[chart_readiness.timeframe], 'chart', from_ts, until_ts) e;
+    END IF;
+    RETURN QUERY SELECT NOT covered, v_through, queued;
+END
+$$;
+
+-- The watchlist trigger: a symbol added to a watchlist queues its default timeframes in the
+-- inserting transaction.
+CREATE OR REPLACE FUNCTION barfill.watchlist_item_added() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM barfill.enqueue_series(NEW.symbol_id, NULL, 'watchlist', NULL, NULL);
+    RETURN NULL;
+END
+$$;
+
+-- Installs the trigger when SwiftBolt's watchlist_items exists and it is not there yet;
+-- `barfill migrate` calls it on every run, so a table that appears later gets it too.
+CREATE OR REPLACE FUNCTION barfill.install_watchlist_trigger() RETURNS boolean
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF to_regclass('public.watchlist_items') IS NULL THEN
+        RETURN false;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = 'public.watchlist_items'::regclass
+                                             AND tgname = 'barfill_request_backfill') THEN
+        CREATE TRIGGER barfill_request_backfill AFTER INSERT ON public.watchlist_items
+            FOR EACH ROW EXECUTE FUNCTION barfill.watchlist_item_added();
+    END IF;
+    RETURN true;
+END
+$$;
+
+REVOKE ALL ON FUNCTION barfill.enqueue_series(uuid, text[], text, timestamptz, timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION barfill.request_backfill(text, text[], text, timestamptz, timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION barfill.chart_readiness(text, text, timestamptz, timestamptz, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION barfill.watchlist_item_added() FROM PUBLIC;
+REVOKE ALL ON FUNCTION barfill.install_watchlist_trigger() FROM PUBLIC;
+        Migration(version: 4, name: "0004_provider_budget", sql: #"""
+-- 0004: one provider budget shared by every process that spends a key (issue 13).
+--
+-- A sliding log per provider and key fingerprint (never the key). A grant is committed before
+-- its request is sent, so a process killed mid-request still has its request counted (the
+-- write-ahead record of issue 9). Times come from the server's clock so machines agree; windows
+-- are real seconds. Every function is one statement, one short transaction: no session state,
+-- no advisory locks, no LISTEN, so a transaction-mode pooler works.
+--
+-- Each function commits asynchronously (synchronous_commit off for its own transaction only): the
+-- commit is visible to every other session at once, which is what a killed barfill process needs;
+-- only a crash of PostgreSQL itself could lose the last fraction of a second of grants. Waiting for
+-- a WAL flush twice per provider request would make the budget the bottleneck at paid-tier rates.
+
+CREATE SCHEMA IF NOT EXISTS barfill;
+
+-- One row per provider and key: the lock every grant takes, and the block after a 429.
+CREATE TABLE IF NOT EXISTS barfill.provider_keys (
+    provider        text NOT NULL,
+    key_fingerprint text NOT NULL,
+    -- No request before this instant (a 429 seen by any process).
+    blocked_until   timestamptz,
+    -- The longest window any process asked about: log rows older than it are pruned. It only
+    -- grows; processes sharing a key are meant to share its --rate.
+    retention       interval NOT NULL DEFAULT interval '0',
+    PRIMARY KEY (provider, key_fingerprint)
+);
+
+-- The sliding log: one row per granted request.
+-- counted_at is the instant the request counts from: while it is in flight, the latest instant
+-- its answer can arrive (the grant plus the client's transfer timeout), read as "now"; once the
+-- answer arrived, the arrival. A request that never left is deleted.
+CREATE TABLE IF NOT EXISTS barfill.provider_requests (
+    id              uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    provider        text NOT NULL,
+    key_fingerprint text NOT NULL,
+    granted_at      timestamptz NOT NULL,
+    answered_at     timestamptz,
+    counted_at      timestamptz NOT NULL,
+    FOREIGN KEY (provider, key_fingerprint) REFERENCES barfill.provider_keys ON DELETE CASCADE
+);
+CREATE INDEX IF NOT EXISTS provider_requests_counted
+    ON barfill.provider_requests (provider, key_fingerprint, counted_at DESC);
+
+-- Grants one request if it fits every limit (limits[i] requests in any windows[i] seconds) and
+-- the key is not blocked: returns its id and 0. Otherwise returns a NULL id and the seconds until
+-- a request may fit (a lower bound: ask again then). in_flight_seconds: how long an unanswered
+-- grant may stay in flight (the client's transfer timeout).
+CREATE OR REPLACE FUNCTION barfill.grant_provider_request(
+    p_provider text, p_key_fingerprint text, p_limits integer[], p_windows double precision[],
+    p_in_flight_seconds double precision)
+RETURNS TABLE (request_id uuid, wait_seconds double precision)
+LANGUAGE plpgsql AS $$
+DECLARE
+    key_row    barfill.provider_keys%ROWTYPE;
+    t          timestamptz;
+    earliest   timestamptz;
+    longest    interval;
+    window_len interval;
+    leaving    timestamptz;
+    granted    uuid;
+BEGIN
+    IF p_limits IS NULL OR cardinality(p_limits) = 0 OR cardinality(p_limits) <> cardinality(p_windows) THEN
+        RAISE EXCEPTION 'grant_provider_request: limits and windows must be non-empty and of equal length';
+    END IF;
+    SELECT * INTO key_row FROM barfill.provider_keys
+        WHERE provider = p_provider AND key_fingerprint = p_key_fingerprint FOR UPDATE;
+    IF NOT FOUND THEN
+        INSERT INTO barfill.provider_keys (provider, key_fingerprint) VALUES (p_provider, p_key_fingerprint)
+            ON CONFLICT DO NOTHING;
+        SELECT * INTO key_row FROM barfill.provider_keys
+            WHERE provider = p_provider AND key_fingerprint = p_key_fingerprint FOR UPDATE;
+    END IF;
+    PERFORM set_config('synchronous_commit', 'off', true);
+    -- Read after the lock: now() would be the instant the statement began, before any wait for it.
+    t := clock_timestamp();
+
+    SELECT max(w) * interval '1 second' INTO longest FROM unnest(p_windows) w;
+    IF longest > key_row.retention THEN
+        UPDATE barfill.provider_keys SET retention = longest
+            WHERE provider = p_provider AND key_fingerprint = p_key_fingerprint;
+        key_row.retention := longest;
+    END IF;
+    DELETE FROM barfill.provider_requests
+        WHERE provider = p_provider AND key_fingerprint = p_key_fingerprint AND counted_at <= t - key_row.retention;
+
+    earliest := t;
+    IF key_row.blocked_until > earliest THEN earliest := key_row.blocked_until; END IF;
+    FOR i IN 1 .. cardinality(p_limits) LOOP
+        window_len := p_windows[i] * interval '1 second';
+        -- The request that must leave the window before another may enter: the limit-th most
+        -- recent. One in flight counts as now (its answer is still to come).
+        SELECT least(r.counted_at, t) INTO leaving FROM barfill.provider_requests r
+            WHERE r.provider = p_provider AND r.key_fingerprint = p_key_fingerprint AND r.counted_at > t - window_len
+            ORDER BY r.counted_at DESC OFFSET p_limits[i] - 1 LIMIT 1;
+        IF FOUND AND leaving + window_len > earliest THEN earliest := leaving + window_len; END IF;
+    END LOOP;
+
+    IF earliest > t THEN
+        RETURN QUERY SELECT NULL::uuid, extract(epoch FROM earliest - t)::double precision;
+        RETURN;
+    END IF;
+    INSERT INTO barfill.provider_requests (provider, key_fingerprint, granted_at, counted_at)
+        VALUES (p_provider, p_key_fingerprint, t, t + greatest(p_in_flight_seconds, 0) * interval '1 second')
+        RETURNING id INTO granted;
+    RETURN QUERY SELECT granted, 0::double precision;
+END
+$$;
+
+-- The answer to a granted request arrived: it counts from now.
+CREATE OR REPLACE FUNCTION barfill.provider_request_answered(p_request_id uuid)
+RETURNS void LANGUAGE sql AS $$
+    SELECT set_config('synchronous_commit', 'off', true);
+    UPDATE barfill.provider_requests SET answered_at = clock_timestamp(), counted_at = clock_timestamp()
+    WHERE id = p_request_id AND answered_at IS NULL;
+$$;
+
+-- A granted request never left (connection refused): it does not count.
+CREATE OR REPLACE FUNCTION barfill.provider_request_never_sent(p_request_id uuid)
+RETURNS void LANGUAGE sql AS $$
+    SELECT set_config('synchronous_commit', 'off', true);
+    DELETE FROM barfill.provider_requests WHERE id = p_request_id AND answered_at IS NULL;
+$$;
+
+-- A 429: no process grants a request with this key for the next `p_seconds`.
+CREATE OR REPLACE FUNCTION barfill.block_provider_key(p_provider text, p_key_fingerprint text, p_seconds double precision)
+RETURNS timestamptz LANGUAGE sql AS $$
+    SELECT set_config('synchronous_commit', 'off', true);
+    INSERT INTO barfill.provider_keys AS k (provider, key_fingerprint, blocked_until)
+        VALUES (p_provider, p_key_fingerprint, clock_timestamp() + greatest(p_seconds, 0) * interval '1 second')
+    ON CONFLICT (provider, key_fingerprint) DO UPDATE
+        SET blocked_until = greatest(k.blocked_until, EXCLUDED.blocked_until)
+    RETURNING blocked_until;
+$$;
+"""#),
     ]
 }

@@ -57,7 +57,19 @@ public struct Migrator {
                     "INSERT INTO barfill.schema_migrations (version, name) VALUES ($1, $2) ON CONFLICT (version) DO NOTHING",
                     [migration.version, migration.name])
             }
+            try Self.installWatchlistTrigger(connection, logger: logger)
             return pending
+        }
+    }
+
+    /// Runs on every migrate, not only when 0003 is applied: SwiftBolt's `watchlist_items` may
+    /// appear after barfill's tables, and the trigger follows it then.
+    static func installWatchlistTrigger(_ connection: PostgresConnection, logger: Logger?) throws {
+        let present = try connection.query(
+            "SELECT to_regprocedure('barfill.install_watchlist_trigger()') IS NOT NULL").scalar() == "t"
+        guard present else { return }
+        if try connection.query("SELECT barfill.install_watchlist_trigger()").scalar() == "t" {
+            logger?.debug("watchlist trigger in place")
         }
     }
 }

@@ -15,6 +15,8 @@ let benchmarks: [Benchmark] = [
     Benchmark(name: "gaps", run: GapScanBench.run),
     Benchmark(name: "apply", run: ApplyBench.run),
     Benchmark(name: "bigplan", run: BigPlanBench.run),
+    Benchmark(name: "budget", run: BudgetBench.run),
+    Benchmark(name: "work", run: WorkBench.run),
 ]
 
 // One phase of the big-plan benchmark, run as a child so its peak memory is its own.

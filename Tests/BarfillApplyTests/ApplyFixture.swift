@@ -97,13 +97,17 @@ final class ApplyFixture: @unchecked Sendable {
     /// A runner over `plan` with the simulated providers behind limiters at `limits`.
     func runner(_ plan: Plan, options: ApplyOptions = ApplyOptions(), limits: [RateLimit] = [RateLimit(requests: 10_000, per: 60)],
                 checkpoint: CheckpointStore, control: ApplyControl = ApplyControl(),
-                maxRateLimited: Int = 3, databaseURL: String? = nil) throws -> ApplyRunner {
+                maxRateLimited: Int = 3, databaseURL: String? = nil, sharedBudget: Bool = false) async throws -> ApplyRunner {
         let simulator = self.simulator
         let budget = RequestBudget(maxRequests: options.maxRequests, deadline: nil)
         var limiters: [ProviderName: RateLimiter] = [:]
         for provider in ProviderName.allCases {
             limiters[provider] = RateLimiter(provider: provider, key: Self.key, limits: limits, budget: budget, clock: clock,
                                              maxRateLimitedResponses: maxRateLimited)
+        }
+        if sharedBudget {
+            let budget = PostgresProviderBudget(databaseURL: databaseURL ?? database.url)
+            for limiter in limiters.values { await limiter.share(budget) }
         }
         let connections = ApplyConnections(databaseURL: databaseURL ?? database.url, limiters: limiters) { provider, limiter in
             let retry = RetryPolicy(maxAttempts: 2, baseDelay: 0.01, maxDelay: 0.05)
@@ -124,10 +128,10 @@ final class ApplyFixture: @unchecked Sendable {
     func apply(_ plan: Plan, options: ApplyOptions = ApplyOptions(),
                limits: [RateLimit] = [RateLimit(requests: 10_000, per: 60)],
                control: ApplyControl = ApplyControl(), databaseURL: String? = nil,
-               maxRateLimited: Int = 3) async throws -> ApplyReport {
+               maxRateLimited: Int = 3, sharedBudget: Bool = false) async throws -> ApplyReport {
         let store = try CheckpointStore(path: checkpointPath)
-        let runner = try runner(plan, options: options, limits: limits, checkpoint: store, control: control,
-                                maxRateLimited: maxRateLimited, databaseURL: databaseURL)
+        let runner = try await runner(plan, options: options, limits: limits, checkpoint: store, control: control,
+                                      maxRateLimited: maxRateLimited, databaseURL: databaseURL, sharedBudget: sharedBudget)
         return try await runner.run()
     }
 

@@ -1,0 +1,74 @@
+import ArgumentParser
+import BarfillCore
+import BarfillPostgres
+import Foundation
+
+/// `barfill requests`: the backfill request queue at a glance.
+struct Requests: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show the backfill request queue: requests by state and reason, and the oldest waiting one.")
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Option(help: "Output format: text or json.")
+    var format: Format = .text
+
+    enum Format: String, ExpressibleByArgument, CaseIterable { case text, json }
+
+    func run() async throws {
+        try await reportingErrors("requests") {
+            let summary = try await database.database().run { connection in
+                guard try connection.query("SELECT to_regclass('barfill.requests') IS NOT NULL").scalar() == "t" else {
+                    throw PostgresError.invalidInput("barfill.requests does not exist; run `barfill migrate`")
+                }
+                return try RequestQueue(connection: connection).summary()
+            }
+            switch format {
+            case .json: print(Self.json(summary).canonicalText, terminator: "")
+            case .text: print(Self.text(summary), terminator: "")
+            }
+        }
+    }
+
+    static let states = ["queued", "running", "done", "failed"]
+    static let reasons = ["watchlist", "chart", "manual", "schedule"]
+
+    static func json(_ summary: QueueSummary) -> JSONValue {
+        var byState: [String: JSONValue] = [:]
+        for state in states {
+            var byReason: [String: JSONValue] = [:]
+            for reason in reasons {
+                byReason[reason] = .integer(Int64(summary.counts.first { $0.state == state && $0.reason == reason }?.count ?? 0))
+            }
+            let total = summary.counts.filter { $0.state == state }.reduce(0) { $0 + $1.count }
+            byState[state] = .object(["total": .integer(Int64(total)), "by_reason": .object(byReason)])
+        }
+        return .object([
+            "states": .object(byState),
+            "runnable": .integer(Int64(summary.runnable)),
+            "oldest_queued_at": summary.oldestQueuedAt.map { .string(UTC.format($0)) } ?? .null,
+            "oldest_wait_seconds": summary.oldestQueuedAt.map { .integer(max(0, summary.now - $0)) } ?? .null,
+        ])
+    }
+
+    static func text(_ summary: QueueSummary) -> String {
+        var text = "state     total  " + reasons.map { $0.padding(toLength: 10, withPad: " ", startingAt: 0) }.joined() + "\n"
+        for state in states {
+            let total = summary.counts.filter { $0.state == state }.reduce(0) { $0 + $1.count }
+            text += state.padding(toLength: 10, withPad: " ", startingAt: 0)
+            text += String(total).padding(toLength: 7, withPad: " ", startingAt: 0)
+            for reason in reasons {
+                let count = summary.counts.first { $0.state == state && $0.reason == reason }?.count ?? 0
+                text += String(count).padding(toLength: 10, withPad: " ", startingAt: 0)
+            }
+            text += "\n"
+        }
+        text += "runnable now: \(summary.runnable)\n"
+        if let oldest = summary.oldestQueuedAt {
+            text += "oldest queued: \(UTC.format(oldest)) (waiting \(max(0, summary.now - oldest))s)\n"
+        } else {
+            text += "oldest queued: none\n"
+        }
+        return text
+    }
+}
