@@ -1,9 +1,9 @@
 import ArgumentParser
 import BarfillCore
 import BarfillHTTP
-import BarfillSimulator
 import Dispatch
 import Foundation
+import BarfillSimulator
 
 /// `barfill simulate-provider`: a local stand-in for Massive and Finnhub, for demos and tests.
 struct SimulateProvider: AsyncParsableCommand {
@@ -55,6 +55,24 @@ struct SimulateProvider: AsyncParsableCommand {
     @Option(help: "How slow a slow answer is, in provider seconds.")
     var slowSeconds: Double = 5
 
+    @Option(help: "Share of requests answered 500, 502 or 503, e.g. 5% or 0.05 (drawn with --fault-seed).")
+    var serverErrorRate: String?
+
+    @Option(help: "Share of requests answered 200 with half the body and a Content-Length that matches the half.")
+    var garbledRate: String?
+
+    @Option(help: "Share of answers cut mid-body: the whole length announced, half sent, the connection closed.")
+    var cutRate: String?
+
+    @Option(help: "Share of requests answered slowly (see --slow-seconds).")
+    var slowRate: String?
+
+    @Option(help: "Seed of the generator that draws the faults at the rates above.")
+    var faultSeed: UInt64 = 1
+
+    @Option(help: "On exit, write one line per request served to this file (keys only as fingerprints).")
+    var requestLog: String?
+
     @Option(help: "Real seconds per provider second: 0.01 makes a rate-limit minute last 600 ms.")
     var timeScale: Double = 1
 
@@ -66,6 +84,26 @@ struct SimulateProvider: AsyncParsableCommand {
             if let every, every < 1 { throw ValidationError("\(name) must be at least 1") }
         }
         guard timeScale > 0 else { throw ValidationError("--time-scale must be positive") }
+        _ = try randomFaults()
+    }
+
+    /// A share given as `5%` or `0.05`.
+    static func share(_ text: String, option: String) throws -> Double {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let value = trimmed.hasSuffix("%") ? Double(trimmed.dropLast()).map { $0 / 100 } : Double(trimmed)
+        guard let value, value >= 0, value <= 1 else { throw ValidationError("\(option): '\(text)' is not a share such as 5% or 0.05") }
+        return value
+    }
+
+    /// The random faults the rate options ask for, or nil when none does.
+    func randomFaults() throws -> SimulatedProvider.RandomFaults? {
+        let rates = [serverErrorRate, garbledRate, cutRate, slowRate]
+        guard rates.contains(where: { $0 != nil }) else { return nil }
+        let names = ["--server-error-rate", "--garbled-rate", "--cut-rate", "--slow-rate"]
+        let shares = try zip(rates, names).map { text, name in try text.map { try Self.share($0, option: name) } ?? 0 }
+        guard shares.reduce(0, +) <= 1 else { throw ValidationError("the fault rates add up to more than 100%") }
+        return SimulatedProvider.RandomFaults(seed: faultSeed, serverError: shares[0], garbled: shares[1], cut: shares[2],
+                                              slow: shares[3], slowSeconds: slowSeconds)
     }
 
     static func limits(_ text: String?) throws -> [RateLimit] {
@@ -89,7 +127,10 @@ struct SimulateProvider: AsyncParsableCommand {
             keys: keyed, acceptsAnyKey: keys.isEmpty, defaultPolicy: policy,
             illiquidTickers: Set((illiquid ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }),
             retryAfter: retryAfter, rateLimitReset: rateLimitReset, pageSize: pageSize, faultRules: rules,
+            randomFaults: try randomFaults(),
             clock: timeScale == 1 ? .system : ProviderClock(timeScale: timeScale, anchor: ProviderClock.scaledEpoch))
+        let logFile = requestLog.map(OutputFile.init)
+        try logFile?.checkWritable()   // before serving: an unwritable log would otherwise surface only at exit
         // A port in use is reported by BarfillMain like every other error (exit 1).
         let provider = try SimulatedProvider(configuration: configuration, port: port)
         FileHandle.standardOutput.write(Data((provider.baseURL + "\n").utf8))   // unbuffered: scripts read it at once
@@ -97,6 +138,14 @@ struct SimulateProvider: AsyncParsableCommand {
         provider.stop()
         let log = provider.log
         let byStatus = Dictionary(grouping: log, by: \.status).sorted { $0.key < $1.key }.map { "\($0.key): \($0.value.count)" }
+        if let logFile {
+            // Written once at exit: tab-separated nominal time, API, status, bars, fault, key fingerprint, path.
+            let lines = log.map { entry in
+                [String(format: "%.3f", entry.at), entry.api?.rawValue ?? "-", String(entry.status), String(entry.bars),
+                 entry.fault.map { "\($0)" } ?? "-", entry.keyFingerprint ?? "-", entry.path].joined(separator: "\t")
+            }
+            try logFile.write(Data((lines.joined(separator: "\n") + (lines.isEmpty ? "" : "\n")).utf8))
+        }
         printError("simulate-provider: stopped by \(signal); served \(log.count) request(s) (\(byStatus.joined(separator: ", ")))")
     }
 

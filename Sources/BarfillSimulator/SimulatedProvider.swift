@@ -68,6 +68,49 @@ public final class SimulatedProvider: Sendable {
         }
     }
 
+    /// Faults drawn at random, each at its own rate, from a seeded generator: the same seed and the
+    /// same sequence of admitted requests give the same faults, so a failing trial can be rerun.
+    public struct RandomFaults: Sendable, Hashable {
+        public var seed: UInt64
+        /// Share of admitted requests (0…1) answered 500, 502 or 503 with the provider's error body.
+        public var serverError: Double
+        /// Share answered 200 with half the body and a `Content-Length` that matches the half.
+        public var garbled: Double
+        /// Share whose whole length is announced, half the body sent, then the connection closed.
+        public var cut: Double
+        /// Share answered after `slowSeconds` nominal seconds.
+        public var slow: Double
+        public var slowSeconds: Double
+
+        public init(seed: UInt64 = 1, serverError: Double = 0, garbled: Double = 0, cut: Double = 0, slow: Double = 0,
+                    slowSeconds: Double = 5) {
+            precondition([serverError, garbled, cut, slow].allSatisfy { $0 >= 0 } && serverError + garbled + cut + slow <= 1,
+                         "fault rates are shares of requests that add up to at most 1")
+            self.seed = seed
+            self.serverError = serverError
+            self.garbled = garbled
+            self.cut = cut
+            self.slow = slow
+            self.slowSeconds = slowSeconds
+        }
+
+        /// The fault for the `request`-th admitted request (from 1), or nil to answer normally.
+        /// One uniform draw per request picks at most one fault, so the rates are exact shares.
+        public func fault(forRequest request: Int) -> Fault? {
+            let draw = SimulatedBars.mix(seed ^ SimulatedBars.mix(UInt64(request)))
+            let u = Double(draw >> 11) / Double(1 << 53)
+            var bound = serverError
+            if u < bound { return .status([500, 502, 503][Int(draw % 3)]) }
+            bound += garbled
+            if u < bound { return .corrupt(.malformedJSON) }
+            bound += cut
+            if u < bound { return .truncate }
+            bound += slow
+            if u < bound { return .slow(slowSeconds) }
+            return nil
+        }
+    }
+
     public struct Configuration: Sendable {
         /// Keys the provider knows and what each may do.
         public var keys: [String: KeyPolicy]
@@ -83,6 +126,8 @@ public final class SimulatedProvider: Sendable {
         /// Massive: at most this many bars per page, with `next_url` to the rest.
         public var pageSize: Int?
         public var faultRules: [FaultRule]
+        /// Faults at random rates, for requests no injected fault or rule claimed.
+        public var randomFaults: RandomFaults?
         /// Rate-limit windows and slow answers run on this clock.
         public var clock: ProviderClock
         /// Every answer is sent this many nominal seconds after the request came in (network and
@@ -91,7 +136,8 @@ public final class SimulatedProvider: Sendable {
 
         public init(keys: [String: KeyPolicy] = [:], acceptsAnyKey: Bool = true, defaultPolicy: KeyPolicy = KeyPolicy(),
                     illiquidTickers: Set<String> = [], retryAfter: Bool = false, rateLimitReset: Bool = false,
-                    pageSize: Int? = nil, faultRules: [FaultRule] = [], clock: ProviderClock = .system) {
+                    pageSize: Int? = nil, faultRules: [FaultRule] = [], randomFaults: RandomFaults? = nil,
+                    clock: ProviderClock = .system) {
             self.keys = keys
             self.acceptsAnyKey = acceptsAnyKey
             self.defaultPolicy = defaultPolicy
@@ -100,6 +146,7 @@ public final class SimulatedProvider: Sendable {
             self.rateLimitReset = rateLimitReset
             self.pageSize = pageSize
             self.faultRules = faultRules
+            self.randomFaults = randomFaults
             self.clock = clock
         }
     }
@@ -228,7 +275,8 @@ public final class SimulatedProvider: Sendable {
         let fault: Fault? = state.withLock { s in
             s.requestCount += 1
             if !s.injected.isEmpty { return s.injected.removeFirst() }
-            return configuration.faultRules.first { s.requestCount % $0.every == 0 }?.fault
+            if let rule = configuration.faultRules.first(where: { s.requestCount % $0.every == 0 }) { return rule.fault }
+            return configuration.randomFaults?.fault(forRequest: s.requestCount)
         }
         if case let .status(code) = fault {
             let body = api == .massive

@@ -28,4 +28,36 @@ import Testing
         // Another key has its own allowance.
         #expect(try await client.get(url, headers: [("Authorization", "Bearer other")]).status == 200)
     }
+
+    @Test func randomFaultsComeAtTheirRatesAndRepeatWithTheSeed() {
+        let faults = SimulatedProvider.RandomFaults(seed: 42, serverError: 0.05, garbled: 0.03, cut: 0.03, slow: 0.02, slowSeconds: 2)
+        let drawn = (1...20_000).map { faults.fault(forRequest: $0) }
+        func share(_ matches: (SimulatedProvider.Fault) -> Bool) -> Double {
+            Double(drawn.filter { $0.map(matches) ?? false }.count) / Double(drawn.count)
+        }
+        let serverErrors = share { if case let .status(code) = $0 { return code >= 500 }; return false }
+        #expect(abs(serverErrors - 0.05) < 0.006)
+        #expect(abs(share { $0 == .corrupt(.malformedJSON) } - 0.03) < 0.005)
+        #expect(abs(share { $0 == .truncate } - 0.03) < 0.005)
+        #expect(abs(share { $0 == .slow(2) } - 0.02) < 0.004)
+        #expect(Set(drawn.compactMap { if case let .status(code) = $0 { code } else { nil } }) == [500, 502, 503])
+        #expect((1...20_000).map { faults.fault(forRequest: $0) } == drawn)
+        var reseeded = faults
+        reseeded.seed = 43
+        #expect((1...20_000).map { reseeded.fault(forRequest: $0) } != drawn)
+    }
+
+    @Test func aGarbledAnswerIsHalfABodyWithAMatchingLength() async throws {
+        let provider = try SimulatedProvider(configuration: .init(randomFaults: .init(garbled: 1)))
+        let url = provider.massiveBaseURL + "/v2/aggs/ticker/AAPL/range/1/day/2024-03-04/2024-03-08"
+        let whole = SimulatedProvider.massiveBody(ticker: "AAPL", raws: SimulatedBars.bars(
+            ticker: "AAPL", timeframe: .d1, from: NewYork.midnight(LocalDate(iso: "2024-03-04")!),
+            through: NewYork.midnight(LocalDate(iso: "2024-03-09")!) - 1, extendedHours: true, illiquid: false),
+            requestID: String(repeating: "0", count: 32))   // the same length as the real request id
+        let answer = try await HTTPClient().get(url, headers: [("Authorization", "Bearer k")])
+        #expect(answer.status == 200)
+        #expect(answer.headers["Content-Length"] == String(answer.body.count))
+        #expect(answer.body.count == whole.count / 2)
+        #expect((try? JSONSerialization.jsonObject(with: answer.body)) == nil)
+    }
 }
