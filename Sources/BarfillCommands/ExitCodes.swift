@@ -62,7 +62,9 @@ public enum ExitCodes {
             switch error {
             // How barfill was invoked (environment, options), not what happened at the provider.
             case .missingKey, .invalidBaseURL, .unsupportedTimeframe, .invalidWindow: return usage
-            default: return failure
+            default:
+                // Unreachable or still failing after the retries: nothing was refused, try again later.
+                return error.fault == .permanent ? failure : resumable
             }
         case is CalendarError:
             return usage

@@ -10,10 +10,10 @@ struct Requests: AsyncParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
 
-    @Option(help: "Output format: text or json.")
+    @Option(help: "Output format: text, markdown (for $GITHUB_STEP_SUMMARY) or json.")
     var format: Format = .text
 
-    enum Format: String, ExpressibleByArgument, CaseIterable { case text, json }
+    enum Format: String, ExpressibleByArgument, CaseIterable { case text, markdown, json }
 
     func run() async throws {
         try await reportingErrors("requests") {
@@ -26,6 +26,7 @@ struct Requests: AsyncParsableCommand {
             switch format {
             case .json: print(Self.json(summary).canonicalText, terminator: "")
             case .text: print(Self.text(summary), terminator: "")
+            case .markdown: print(Self.markdown(summary), terminator: "")
             }
         }
     }
@@ -49,6 +50,26 @@ struct Requests: AsyncParsableCommand {
             "oldest_queued_at": summary.oldestQueuedAt.map { .string(UTC.format($0)) } ?? .null,
             "oldest_wait_seconds": summary.oldestQueuedAt.map { .integer(max(0, summary.now - $0)) } ?? .null,
         ])
+    }
+
+    /// The same table for a pull request or a job summary.
+    static func markdown(_ summary: QueueSummary) -> String {
+        var text = "### Backfill requests\n\n| state | total | " + reasons.joined(separator: " | ") + " |\n"
+        text += "| --- | ---: |" + String(repeating: " ---: |", count: reasons.count) + "\n"
+        for state in states {
+            let total = summary.counts.filter { $0.state == state }.reduce(0) { $0 + $1.count }
+            let cells = reasons.map { reason in
+                String(summary.counts.first { $0.state == state && $0.reason == reason }?.count ?? 0)
+            }
+            text += "| \(state) | \(total) | " + cells.joined(separator: " | ") + " |\n"
+        }
+        text += "\nRunnable now: \(summary.runnable). "
+        if let oldest = summary.oldestQueuedAt {
+            text += "Oldest queued: \(UTC.format(oldest)) (waiting \(max(0, summary.now - oldest)) s).\n"
+        } else {
+            text += "Nothing is waiting.\n"
+        }
+        return text
     }
 
     static func text(_ summary: QueueSummary) -> String {
