@@ -18,7 +18,8 @@ struct Apply: AsyncParsableCommand {
             provider under its rate limit, and upserts it in one transaction, recording progress in \
             a SQLite checkpoint so a stopped run resumes where it stopped.
             Exit codes: 0 every chunk done or skipped; 75 stopped early but resumable (rate limit, \
-            budget, deadline, signal, checkpoint in use); 1 some chunks failed (listed) or the database went away; 65 invalid or \
+            budget, deadline, signal, checkpoint in use, the database lost mid-run); 1 some chunks failed (listed) or the \
+            database could not be reached; 65 invalid or \
             tampered plan or checkpoint; 64 usage.
             """)
 

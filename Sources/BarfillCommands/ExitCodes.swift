@@ -68,8 +68,13 @@ public enum ExitCodes {
             }
         case is CalendarError:
             return usage
-        case is PostgresError, is HTTPError:
-            // Connection refused or lost, a server error: nothing half-written, the next run redoes it.
+        case let error as PostgresError:
+            // Lost after it was reached (the server or the pooler restarted): the database went away
+            // mid-run, nothing is half-written, and the same command resumes. Refused at the start,
+            // or a server error: a person has to look.
+            if case .connectionLost = error { return resumable }
+            return failure
+        case is HTTPError:
             return failure
         default:
             return failure

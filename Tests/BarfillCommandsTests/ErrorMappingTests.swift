@@ -21,6 +21,8 @@ struct ErrorMappingTests {
         (ApplyError.stalePlan(series: ["AAPL h1"]), 65),
         (ApplyError.notMigrated(pending: ["0002_barfill.sql"]), 1),
         (PostgresError.cannotConnect(reason: "connection refused"), 1),
+        // The fault trial's PostgreSQL restart during apply's stale-plan check: lost mid-run is resumable.
+        (PostgresError.connectionLost(reason: "server closed the connection unexpectedly"), 75),
         (OutputFileError(path: "/missing/dir/r.html", error: CocoaError(.fileNoSuchFile)), 1),
         (ExitCode(75), 75),
     ]
