@@ -1,7 +1,7 @@
 # The README's two commands: `make demo` and `make test`. Each installs what is missing.
 SWIFT ?= swift
 
-.PHONY: deps build test lint workflows demo bench clean
+.PHONY: deps build test trials lint workflows demo bench clean
 
 deps:
 	@scripts/install-deps
@@ -14,6 +14,11 @@ build: deps
 # BARFILL_REQUIRE_ALL=1: a test that would skip (no PostgreSQL, no pgbouncer, no jsonschema) fails instead.
 test: deps
 	BARFILL_REQUIRE_ALL=1 scripts/with-postgres $(SWIFT) test --no-parallel
+
+# The fault trial (Tests/trials/fault-trial): SIGKILLs, provider faults and a restarted database
+# against the debug build `make test` made; its own PostgreSQL and pgbouncer. About two minutes.
+trials: deps
+	Tests/trials/fault-trial
 
 # Every workflow under .github/workflows must pass actionlint.
 lint: deps
