@@ -224,16 +224,8 @@ public actor RateLimiter {
     /// The earliest instant a new request may start.
     private func earliestStart(now: Double) -> Double {
         prune(now: now)
-        var earliest = max(now, blockedUntil ?? now)
-        for limit in limits {
-            let inWindow = log.filter { $0.at > now - limit.window }
-            if inWindow.count >= limit.requests {
-                // The request that must leave the window before another may enter.
-                let times = inWindow.map(\.at).sorted()
-                earliest = max(earliest, times[times.count - limit.requests] + limit.window)
-            }
-        }
-        return earliest
+        let fits = SlidingWindow.earliestStart(counted: log.map(\.at), limits: limits.map { ($0.requests, $0.window) }, now: now)
+        return max(fits, blockedUntil ?? now)
     }
 
     private func prune(now: Double) {

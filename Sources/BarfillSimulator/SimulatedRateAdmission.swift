@@ -11,17 +11,14 @@ extension SimulatedProvider {
         return state.withLock { s in
             let longest = limits.map(\.window).max()!
             var times = (s.windows[name] ?? []).filter { $0 > now - longest }
-            var wait: Double? = nil
-            for limit in limits {
-                let inWindow = times.filter { $0 > now - limit.window }
-                if inWindow.count >= limit.requests {
-                    let until = inWindow[inWindow.count - limit.requests] + limit.window
-                    wait = max(wait ?? 0, until - now)
-                }
+            let earliest = SlidingWindow.earliestStart(counted: times, limits: limits.map { ($0.requests, $0.window) }, now: now)
+            guard earliest <= now else {
+                s.windows[name] = times
+                return earliest - now
             }
-            if wait == nil { times.append(now) }
+            times.append(now)
             s.windows[name] = times
-            return wait
+            return nil
         }
     }
 }
