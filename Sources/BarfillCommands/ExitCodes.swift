@@ -68,8 +68,13 @@ public enum ExitCodes {
             }
         case is CalendarError:
             return usage
-        case is PostgresError, is HTTPError:
-            // Connection refused or lost, a server error: nothing half-written, the next run redoes it.
+        case let error as PostgresError:
+            // A connection lost mid-run (a restart, the pooler going away) ends nothing for good: every
+            // write is one transaction, so the same command resumes. A database that cannot be reached at
+            // all, or a server error, needs a person.
+            if case .connectionLost = error { return resumable }
+            return failure
+        case is HTTPError:
             return failure
         default:
             return failure
