@@ -69,9 +69,9 @@ public enum ExitCodes {
         case is CalendarError:
             return usage
         case let error as PostgresError:
-            // Lost after it was reached (the server or the pooler restarted): the database went away
-            // mid-run, nothing is half-written, and the same command resumes. Refused at the start,
-            // or a server error: a person has to look.
+            // A connection lost mid-run (a restart, the pooler going away) ends nothing for good: every
+            // write is one transaction, so the same command resumes. A database that cannot be reached at
+            // all, or a server error, needs a person.
             if case .connectionLost = error { return resumable }
             return failure
         case is HTTPError:

@@ -48,6 +48,9 @@ struct ApplyEndToEndTests {
             "DATABASE_URL": fixture.database.url, "MASSIVE_API_KEY": ApplyFixture.secret,
             "MASSIVE_BASE_URL": fixture.simulator.massiveBaseURL,
         ])
+        // As the nightly workflow does: `gaps --output` writes into an existing directory, never makes one.
+        try FileManager.default.createDirectory(at: fixture.directory.appendingPathComponent("plans"),
+                                                withIntermediateDirectories: true)
         return World(fixture: fixture, binary: binary)
     }
 

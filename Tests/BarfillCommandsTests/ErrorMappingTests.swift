@@ -21,8 +21,10 @@ struct ErrorMappingTests {
         (ApplyError.stalePlan(series: ["AAPL h1"]), 65),
         (ApplyError.notMigrated(pending: ["0002_barfill.sql"]), 1),
         (PostgresError.cannotConnect(reason: "connection refused"), 1),
-        // The fault trial's PostgreSQL restart during apply's stale-plan check: lost mid-run is resumable.
         (PostgresError.connectionLost(reason: "server closed the connection unexpectedly"), 75),
+        (ProviderError.unreachable(.massive, baseURL: "http://127.0.0.1:9", HTTPError.connect(host: "127.0.0.1", reason: "refused")), 75),
+        (ProviderError.undecodable(.finnhub, reason: "half a body"), 75),
+        (ProviderError.httpStatus(.finnhub, status: 403, message: "no entitlement"), 1),
         (OutputFileError(path: "/missing/dir/r.html", error: CocoaError(.fileNoSuchFile)), 1),
         (ExitCode(75), 75),
     ]
