@@ -233,7 +233,8 @@ public final class ApplyRunner: Sendable {
         guard !wanted.isEmpty else { return }
         let plan = self.plan
         let options = self.gridOptions
-        let database = try await Database.connect(url: connections.databaseURL, label: "barfill.apply.staleness")
+        // The database was reached a moment ago: a restart now is a loss mid-run, retried, else resumable.
+        let database = try await WorkerDatabase.reopen(url: connections.databaseURL, label: "barfill.apply.staleness")
         let (stale, notes) = try await database.run { connection in
             try StalenessCheck.staleSeries(of: plan, among: wanted, options: options, connection: connection)
         }

@@ -370,6 +370,28 @@ final class WorkerDatabase: @unchecked Sendable {
                        reconnectPauses: reconnectPauses)
     }
 
+    /// Opens a connection to the database this run has already reached (`checkSchema` did): one that
+    /// is away for a moment (restarting, its pooler restarting) is tried again with the reconnection
+    /// pauses, and one that stays away is the database lost mid-run (resumable), not "cannot connect".
+    static func reopen(url: String?, label: String, reconnectPauses: [Double] = [0.2, 0.5, 1, 2]) async throws -> WorkerDatabase {
+        var last: PostgresError
+        do {
+            return try await connect(url: url, label: label, reconnectPauses: reconnectPauses)
+        } catch let error as PostgresError where error.isConnectionLoss {
+            last = error
+        }
+        for pause in reconnectPauses {
+            try await Task.sleep(nanoseconds: UInt64(pause * 1_000_000_000))
+            do {
+                return try await connect(url: url, label: label, reconnectPauses: reconnectPauses)
+            } catch let error as PostgresError where error.isConnectionLoss {
+                last = error
+            }
+        }
+        if case let .cannotConnect(reason) = last { throw PostgresError.connectionLost(reason: reason) }
+        throw last
+    }
+
     func run<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {
         do {
             return try await database.run(body)
