@@ -347,6 +347,7 @@ REVOKE ALL ON FUNCTION barfill.request_backfill(text, text[], text, timestamptz,
 REVOKE ALL ON FUNCTION barfill.chart_readiness(text, text, timestamptz, timestamptz, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION barfill.watchlist_item_added() FROM PUBLIC;
 REVOKE ALL ON FUNCTION barfill.install_watchlist_trigger() FROM PUBLIC;
+"""#),
         Migration(version: 4, name: "0004_provider_budget", sql: #"""
 -- 0004: one provider budget shared by every process that spends a key (issue 13).
 --
