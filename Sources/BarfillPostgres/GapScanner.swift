@@ -311,22 +311,22 @@ public struct GapScanner {
     /// abort the scan's transaction).
     private func barfillAccess() throws -> Access {
         // CASE evaluates a privilege check only for a table that exists (the check would fail).
-        let rows = try connection.query("""
-            SELECT to_regclass('barfill.backfill_status') IS NOT NULL,
+        let row = try connection.query(PostgresQuery("barfill privileges", """
+            SELECT to_regclass('barfill.backfill_status') IS NOT NULL AS migrated,
                    CASE WHEN to_regclass('barfill.backfill_status') IS NOT NULL
-                        THEN has_table_privilege('barfill.backfill_status', 'SELECT') END,
+                        THEN has_table_privilege('barfill.backfill_status', 'SELECT') END AS can_read_status,
                    CASE WHEN to_regclass('barfill.backfill_status') IS NOT NULL
                         THEN has_table_privilege('barfill.backfill_status', 'INSERT')
-                             AND has_table_privilege('barfill.backfill_status', 'UPDATE') END,
+                             AND has_table_privilege('barfill.backfill_status', 'UPDATE') END AS can_write_status,
                    CASE WHEN to_regclass('barfill.empty_ranges') IS NOT NULL
-                        THEN has_table_privilege('barfill.empty_ranges', 'SELECT') END
-            """)
+                        THEN has_table_privilege('barfill.empty_ranges', 'SELECT') END AS can_read_ledger
+            """)).onlyRow()
         var access = Access()
-        access.canReadStatus = rows.bool(0, 1) == true
-        access.canReadLedger = rows.bool(0, 3) == true
-        if rows.bool(0, 0) != true {
+        access.canReadStatus = try row.decode("can_read_status", as: Bool?.self) == true
+        access.canReadLedger = try row.decode("can_read_ledger", as: Bool?.self) == true
+        if try row.decode("migrated", as: Bool.self) != true {
             access.cannotWriteStatusBecause = "barfill's tables do not exist yet (run `barfill migrate`)"
-        } else if rows.bool(0, 2) != true {
+        } else if try row.decode("can_write_status", as: Bool?.self) != true {
             access.cannotWriteStatusBecause = "the database role cannot write barfill.backfill_status"
         }
         return access
