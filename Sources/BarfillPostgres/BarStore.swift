@@ -262,28 +262,28 @@ public struct BarStore {
         }
     }
 
-    /// `backfill_status` rows for the given symbol ids, keyed by (symbol id, timeframe).
+    /// `backfill_status` rows for the given symbol ids, keyed by (ticker, timeframe).
     public func statuses(symbolIds: [String]) throws -> [SeriesKey: SeriesStatus] {
         guard !symbolIds.isEmpty else { return [:] }
-        return try statuses(where: "symbol_id = ANY($1::uuid[])", [symbolIds])
+        return try statuses(where: "st.symbol_id = ANY($1::uuid[])", [symbolIds])
     }
 
     /// Every `backfill_status` row of the given timeframes (a scan's whole universe in one read).
     public func statuses(timeframes: [Timeframe]) throws -> [SeriesKey: SeriesStatus] {
         guard !timeframes.isEmpty else { return [:] }
-        return try statuses(where: "timeframe = ANY($1::text[])", [timeframes])
+        return try statuses(where: "st.timeframe = ANY($1::text[])", [timeframes])
     }
 
     private func statuses(where condition: StaticString, _ parameters: [any PostgresParameter]) throws -> [SeriesKey: SeriesStatus] {
         let rows = try connection.query(PostgresQuery("backfill status", """
-            SELECT symbol_id::text AS symbol_id, timeframe,
-                   extract(epoch FROM oldest_ts)::bigint AS oldest, extract(epoch FROM newest_ts)::bigint AS newest,
-                   extract(epoch FROM verified_from)::bigint AS verified_from,
-                   extract(epoch FROM verified_through)::bigint AS verified_through,
-                   grid, extract(epoch FROM last_run_at)::bigint AS last_run_at, last_result
-            FROM barfill.backfill_status WHERE \(condition)
+            SELECT sy.ticker, st.timeframe,
+                   extract(epoch FROM st.oldest_ts)::bigint AS oldest, extract(epoch FROM st.newest_ts)::bigint AS newest,
+                   extract(epoch FROM st.verified_from)::bigint AS verified_from,
+                   extract(epoch FROM st.verified_through)::bigint AS verified_through,
+                   st.grid, extract(epoch FROM st.last_run_at)::bigint AS last_run_at, st.last_result
+            FROM barfill.backfill_status st JOIN symbols sy ON sy.id = st.symbol_id WHERE \(condition)
             """, parameters))
-        let symbolId = try rows.column("symbol_id", as: String.self), timeframe = try rows.column("timeframe", as: String.self)
+        let ticker = try rows.column("ticker", as: String.self), timeframe = try rows.column("timeframe", as: String.self)
         let oldest = try rows.column("oldest", as: Int64?.self), newest = try rows.column("newest", as: Int64?.self)
         let verifiedFrom = try rows.column("verified_from", as: Int64?.self)
         let verifiedThrough = try rows.column("verified_through", as: Int64?.self)
@@ -292,7 +292,7 @@ public struct BarStore {
         var found: [SeriesKey: SeriesStatus] = [:]
         for row in rows.rows {
             guard let timeframe = Timeframe(rawValue: try row.decode(timeframe)) else { continue }
-            found[SeriesKey(symbolId: try row.decode(symbolId), timeframe: timeframe)] = SeriesStatus(
+            found[SeriesKey(symbol: try row.decode(ticker), timeframe: timeframe)] = SeriesStatus(
                 oldest: try row.decode(oldest), newest: try row.decode(newest),
                 verifiedFrom: try row.decode(verifiedFrom), verifiedThrough: try row.decode(verifiedThrough),
                 grid: try row.decode(grid), lastRunAt: try row.decode(lastRunAt), lastResult: try row.decode(lastResult))
@@ -301,12 +301,3 @@ public struct BarStore {
     }
 }
 
-/// One series of `ohlc_bars`: a symbol id (uuid text) and a timeframe.
-public struct SeriesKey: Sendable, Hashable {
-    public var symbolId: String
-    public var timeframe: Timeframe
-    public init(symbolId: String, timeframe: Timeframe) {
-        self.symbolId = symbolId
-        self.timeframe = timeframe
-    }
-}

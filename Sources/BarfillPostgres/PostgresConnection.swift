@@ -9,7 +9,7 @@ import Foundation
 /// port 6543 or pgbouncer works. Parameters are always bound (`$1 …`, text format).
 ///
 /// Blocking: callers inside Swift concurrency should not hold a cooperative-pool thread for a
-/// whole scan or upsert; `Database` runs a connection on its own dispatch queue for that.
+/// whole scan or upsert; `PostgresDatabase` runs a connection on its own dispatch queue for that.
 public final class PostgresConnection {
     private let handle: OpaquePointer
     /// Secrets that must never reach an error message: the password libpq used.

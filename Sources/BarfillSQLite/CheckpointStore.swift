@@ -1,3 +1,4 @@
+import BarfillCore
 import Foundation
 import Synchronization
 
@@ -53,7 +54,7 @@ public struct ChunkCounts: Sendable, Equatable, Codable {
 public struct ChunkProgress: Sendable, Equatable {
     public var chunkID: String
     public var symbol: String
-    public var timeframe: String
+    public var timeframe: Timeframe
     public var status: ChunkStatus
     public var attempts: Int
     public var counts: ChunkCounts
@@ -70,8 +71,8 @@ public struct ChunkProgress: Sendable, Equatable {
 public struct ChunkKey: Sendable, Hashable {
     public var id: String
     public var symbol: String
-    public var timeframe: String
-    public init(id: String, symbol: String, timeframe: String) {
+    public var timeframe: Timeframe
+    public init(id: String, symbol: String, timeframe: Timeframe) {
         self.id = id
         self.symbol = symbol
         self.timeframe = timeframe
@@ -242,7 +243,7 @@ public final class CheckpointStore: Sendable {
                     ON CONFLICT (plan_key, chunk_id) DO NOTHING
                     """)
                 for chunk in chunks {
-                    try insert.bind(.text(planKey), .text(chunk.id), .text(chunk.symbol), .text(chunk.timeframe)).run()
+                    try insert.bind(.text(planKey), .text(chunk.id), .text(chunk.symbol), .text(chunk.timeframe.rawValue)).run()
                 }
             }
         }
@@ -271,13 +272,16 @@ public final class CheckpointStore: Sendable {
                 guard let status = ChunkStatus(rawValue: statement.text(at: status) ?? "") else {
                     throw CheckpointError.corrupt(path: path, reason: "chunk \(id) has an unknown status")
                 }
+                guard let timeframe = Timeframe(rawValue: statement.text(at: timeframe) ?? "") else {
+                    throw CheckpointError.corrupt(path: path, reason: "chunk \(id) has an unknown timeframe")
+                }
                 let counts = ChunkCounts(
                     requests: Int(statement.int64(at: requests)), fetched: Int(statement.int64(at: fetched)),
                     inserted: Int(statement.int64(at: inserted)), updated: Int(statement.int64(at: updated)),
                     unchanged: Int(statement.int64(at: unchanged)), rejected: Int(statement.int64(at: rejected)),
                     offGrid: Int(statement.int64(at: offGrid)), confirmedEmpty: Int(statement.int64(at: confirmedEmpty)))
                 rows[id] = ChunkProgress(
-                    chunkID: id, symbol: statement.text(at: symbol) ?? "", timeframe: statement.text(at: timeframe) ?? "",
+                    chunkID: id, symbol: statement.text(at: symbol) ?? "", timeframe: timeframe,
                     status: status, attempts: Int(statement.int64(at: attempts)), counts: counts,
                     lastError: statement.text(at: lastError), nextAttemptAt: statement.optionalInt64(at: nextAttemptAt),
                     startedAt: statement.optionalInt64(at: startedAt), finishedAt: statement.optionalInt64(at: finishedAt),

@@ -108,7 +108,7 @@ final class ApplyFixture: @unchecked Sendable {
             let budget = PostgresProviderBudget(databaseURL: databaseURL ?? database.url)
             for limiter in limiters.values { await limiter.share(budget) }
         }
-        let connections = ApplyConnections(databaseURL: databaseURL ?? database.url, limiters: limiters) { provider, limiter in
+        let connections = WorkerWiring(databaseURL: databaseURL ?? database.url, limiters: limiters) { provider, limiter in
             let retry = RetryPolicy(maxAttempts: 2, baseDelay: 0.01, maxDelay: 0.05)
             switch provider {
             case .massive:

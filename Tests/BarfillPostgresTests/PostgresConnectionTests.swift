@@ -234,7 +234,7 @@ struct PostgresConnectionTests {
 
     @Test func asyncDatabaseRunsOffTheCooperativePool() async throws {
         let db = try TestDatabase.fresh(schema: .freshInstall)
-        let database = try await Database.connect(url: db.url)
+        let database = try await PostgresDatabase.connect(url: db.url)
         let answer = try await database.run { connection in
             try connection.query("SELECT $1::int * 2", [21]).scalar()
         }
@@ -246,7 +246,7 @@ struct PostgresConnectionTests {
 struct PostgresCancelTests {
     @Test func aRunningStatementIsCancelledFromAnotherThread() async throws {
         let db = try TestDatabase.fresh(schema: .freshInstall)
-        let database = try await Database.connect(url: db.url, label: "test.cancel")
+        let database = try await PostgresDatabase.connect(url: db.url, label: "test.cancel")
         let started = Date()
         async let sleeping: Void = database.run { connection in _ = try connection.query("SELECT pg_sleep(60)") }
         // Cancel until the statement is seen running (a cancel before it starts does nothing).
