@@ -146,4 +146,19 @@ final class ApplyFixture: @unchecked Sendable {
     func requests(status: Int? = nil) -> [SimulatedProvider.LogEntry] {
         simulator.log.filter { status == nil || $0.status == status }
     }
+
+    /// The barfill binary pointed at this fixture: its database, and the simulator as Massive with the test key.
+    func binary() throws -> BarfillBinary {
+        try BarfillBinary(environment: [
+            "DATABASE_URL": database.url, "MASSIVE_API_KEY": ApplyFixture.secret,
+            "MASSIVE_BASE_URL": simulator.massiveBaseURL,
+        ])
+    }
+
+    /// Writes `plan` to plan.json in the fixture's directory and returns its path.
+    func write(_ plan: Plan) throws -> String {
+        let path = directory.appendingPathComponent("plan.json").path
+        try Data(plan.encoded()).write(to: URL(fileURLWithPath: path))
+        return path
+    }
 }
