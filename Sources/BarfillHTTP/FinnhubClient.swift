@@ -93,14 +93,7 @@ public struct FinnhubClient: BarProvider {
             result.pages += 1
             validator = decoded
         }
-        result.bars = validator.sortedBars()
-        result.rejections = validator.rejections
-        transport.logger.debug("fetched", metadata: [
-            "provider": "finnhub", "ticker": "\(ticker)", "timeframe": "\(timeframe.rawValue)",
-            "bars": "\(result.bars.count)", "rejected": "\(result.rejections.count)", "requests": "\(result.requests)",
-            "pages": "\(result.pages)", "stop": "\(result.stop.map(\.description) ?? "none")",
-        ])
-        return result
+        return transport.finish(result, validator, ticker: ticker, timeframe: timeframe)
     }
 
     struct Candles: Decodable {
