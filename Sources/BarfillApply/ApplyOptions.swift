@@ -55,9 +55,9 @@ public final class ApplyControl: Sendable {
     public var stopRequested: ApplyStop? { requested.withLock { $0 } }
 }
 
-/// Where a run's workers get their connections: one database connection and one provider client
-/// (with its own HTTP handle) per worker, the rate limiters shared by all.
-public struct ApplyConnections: Sendable {
+/// What a run's workers are wired to: the database URL each worker opens its own connection with,
+/// the provider-client factory each worker calls once (one HTTP handle each), and the rate limiters all share.
+public struct WorkerWiring: Sendable {
     /// The PostgreSQL URL (nil: libpq's environment).
     public var databaseURL: String?
     /// The shared limiter of each provider the plan uses.
@@ -72,3 +72,7 @@ public struct ApplyConnections: Sendable {
         self.makeProvider = makeProvider
     }
 }
+
+/// The old name, kept while other branches still say it.
+@available(*, deprecated, renamed: "WorkerWiring")
+public typealias ApplyConnections = WorkerWiring

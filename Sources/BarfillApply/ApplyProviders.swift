@@ -40,11 +40,11 @@ public struct ApplyProviders: Sendable {
     /// What `ApplyRunner` needs to open one database connection and one provider client per worker.
     /// Every limiter draws from the key's budget recorded in that database, shared with every other
     /// process spending the same key (`--rate` is the key's limit, not one process's).
-    public func connections(databaseURL: String?) async -> ApplyConnections {
+    public func connections(databaseURL: String?) async -> WorkerWiring {
         let sharedBudget = PostgresProviderBudget(databaseURL: databaseURL)
         for limiter in limiters.values { await limiter.share(sharedBudget) }
         let settings = self.settings
-        return ApplyConnections(databaseURL: databaseURL, limiters: limiters) { provider, limiter in
+        return WorkerWiring(databaseURL: databaseURL, limiters: limiters) { provider, limiter in
             guard let found = settings[provider] else { preconditionFailure("settings read for every provider") }
             return try found.makeClient(limiter: limiter)
         }

@@ -14,7 +14,7 @@ public final class ApplyRunner: Sendable {
     /// The checkpoint's key for this plan: its content hash (`created_at` left out).
     public let planKey: String
     private let checkpoint: CheckpointStore
-    private let connections: ApplyConnections
+    private let connections: WorkerWiring
     private let options: ApplyOptions
     private let control: ApplyControl
     private let onEvent: @Sendable (ApplyEvent) -> Void
@@ -22,7 +22,7 @@ public final class ApplyRunner: Sendable {
     private let gridOptions: GridOptions
 
     /// Checks that the plan was made with this barfill's calendar and a grid it knows.
-    public init(plan: Plan, planPath: String? = nil, checkpoint: CheckpointStore, connections: ApplyConnections,
+    public init(plan: Plan, planPath: String? = nil, checkpoint: CheckpointStore, connections: WorkerWiring,
                 options: ApplyOptions = ApplyOptions(), control: ApplyControl = ApplyControl(),
                 onEvent: @escaping @Sendable (ApplyEvent) -> Void = { _ in }) throws(ApplyError) {
         let calendar = MarketCalendar.xnys
@@ -71,7 +71,7 @@ public final class ApplyRunner: Sendable {
     public func run() async throws -> ApplyReport {
         let startedAt = Self.now()
         try await checkSchema()
-        let keys = plan.chunks.map { ChunkKey(id: $0.id, symbol: $0.symbol.value, timeframe: $0.timeframe.rawValue) }
+        let keys = plan.chunks.map { ChunkKey(id: $0.id, symbol: $0.symbol.value, timeframe: $0.timeframe) }
         let checkpoint = self.checkpoint
         let planKey = self.planKey
         try await offPool { try checkpoint.begin(planKey: planKey, chunks: keys, at: startedAt) }
@@ -223,13 +223,13 @@ public final class ApplyRunner: Sendable {
     /// apply writes barfill's own tables (ledger, status) in every chunk's transaction: without
     /// them every chunk would fail the same way, so say once what to do.
     private func checkSchema() async throws {
-        let database = try await Database.connect(url: connections.databaseURL, label: "barfill.apply.schema")
+        let database = try await PostgresDatabase.connect(url: connections.databaseURL, label: "barfill.apply.schema")
         let pending = try await database.run { connection in try Migrator(connection: connection).pending().map(\.name) }
         guard pending.isEmpty else { throw ApplyError.notMigrated(pending: pending) }
     }
 
     private func checkStaleness(_ todo: [Plan.Chunk], state: Shared) async throws {
-        let wanted = Set(todo.map { SeriesID($0) })
+        let wanted = Set(todo.map { SeriesKey($0) })
         guard !wanted.isEmpty else { return }
         let plan = self.plan
         let options = self.gridOptions
@@ -281,16 +281,3 @@ public final class ApplyRunner: Sendable {
     static func now() -> Int64 { Int64(Date().timeIntervalSince1970) }
 }
 
-/// A series as plans name it.
-struct SeriesID: Hashable, Sendable {
-    var symbol: String
-    var timeframe: Timeframe
-    init(_ chunk: Plan.Chunk) {
-        symbol = chunk.symbol.value
-        timeframe = chunk.timeframe
-    }
-    init(symbol: String, timeframe: Timeframe) {
-        self.symbol = symbol
-        self.timeframe = timeframe
-    }
-}

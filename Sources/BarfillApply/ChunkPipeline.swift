@@ -132,7 +132,7 @@ struct ChunkPipeline: Sendable {
     private func precheck(_ chunk: Plan.Chunk, slots: Slots, database: WorkerDatabase) async throws(Ended) -> Precheck {
         let ticker = chunk.symbol.value
         let timeframe = chunk.timeframe
-        let known = database.symbolIds["\(ticker) \(timeframe.rawValue)"]
+        let known = database.symbolIds[SeriesKey(chunk)]
         let starts = slots.starts
         let answer: (symbolId: String, ledgered: Set<Int64>, present: Set<Int64>)?
         do {
@@ -151,7 +151,7 @@ struct ChunkPipeline: Sendable {
             throw Ended(Self.verdict(forDatabase: error))
         }
         guard let answer else { throw Ended(.failed("symbol \(ticker) is not in the symbols table")) }
-        database.symbolIds["\(ticker) \(timeframe.rawValue)"] = answer.symbolId
+        database.symbolIds[SeriesKey(chunk)] = answer.symbolId
         let missing = starts.filter { !answer.ledgered.contains($0) && !answer.present.contains($0) }
         guard !missing.isEmpty else { throw Ended(.skipped("already filled")) }
         return Precheck(symbolId: answer.symbolId, ledgered: answer.ledgered, present: answer.present, missing: Set(missing))
@@ -346,8 +346,8 @@ extension ChunkPipeline.Verdict {
 final class WorkerDatabase: @unchecked Sendable {
     // `current` is swapped on reconnection under its lock (a stop may cancel from another thread);
     // everything else is touched only by the one worker task that owns it, one call at a time.
-    private let current: Mutex<Database>
-    private var database: Database {
+    private let current: Mutex<PostgresDatabase>
+    private var database: PostgresDatabase {
         get { current.withLock { $0 } }
         set { current.withLock { $0 = newValue } }
     }
@@ -355,10 +355,10 @@ final class WorkerDatabase: @unchecked Sendable {
     private let label: String
     /// Pauses before each reconnection attempt, in seconds.
     private let reconnectPauses: [Double]
-    /// Symbol ids by "TICKER timeframe", recorded once the timeframe was checked against the database's enum.
-    var symbolIds: [String: String] = [:]
+    /// Symbol ids by series, recorded once the timeframe was checked against the database's enum.
+    var symbolIds: [SeriesKey: String] = [:]
 
-    private init(database: Database, url: String?, label: String, reconnectPauses: [Double]) {
+    private init(database: PostgresDatabase, url: String?, label: String, reconnectPauses: [Double]) {
         self.current = Mutex(database)
         self.url = url
         self.label = label
@@ -366,7 +366,7 @@ final class WorkerDatabase: @unchecked Sendable {
     }
 
     static func connect(url: String?, label: String, reconnectPauses: [Double] = [0.2, 0.5, 1, 2]) async throws -> WorkerDatabase {
-        WorkerDatabase(database: try await Database.connect(url: url, label: label), url: url, label: label,
+        WorkerDatabase(database: try await PostgresDatabase.connect(url: url, label: label), url: url, label: label,
                        reconnectPauses: reconnectPauses)
     }
 
@@ -410,7 +410,7 @@ final class WorkerDatabase: @unchecked Sendable {
         for pause in reconnectPauses {
             try await Task.sleep(nanoseconds: UInt64(pause * 1_000_000_000))
             do {
-                database = try await Database.connect(url: url, label: label)
+                database = try await PostgresDatabase.connect(url: url, label: label)
                 return
             } catch let error as PostgresError where error.isConnectionLoss {
                 last = error

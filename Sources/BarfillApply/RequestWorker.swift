@@ -71,13 +71,13 @@ public struct WorkReport: Sendable {
 /// over its window, plans, applies with the checkpoint machinery, re-scans so `backfill_status`
 /// records what is verified, and ends the request with its result, all under a renewed lease.
 public final class RequestWorker: Sendable {
-    private let connections: ApplyConnections
+    private let connections: WorkerWiring
     private let checkpoint: CheckpointStore
     private let options: WorkOptions
     private let control: ApplyControl
     private let onEvent: @Sendable (WorkEvent) -> Void
 
-    public init(connections: ApplyConnections, checkpoint: CheckpointStore, options: WorkOptions,
+    public init(connections: WorkerWiring, checkpoint: CheckpointStore, options: WorkOptions,
                 control: ApplyControl = ApplyControl(), onEvent: @escaping @Sendable (WorkEvent) -> Void = { _ in }) {
         self.connections = connections
         self.checkpoint = checkpoint
@@ -88,8 +88,8 @@ public final class RequestWorker: Sendable {
 
     /// Works on runnable requests until none is left, the budget or deadline is spent, or a stop is asked.
     public func drain() async throws -> WorkReport {
-        let database = try await Database.connect(url: connections.databaseURL, label: "barfill.work.queue")
-        let leases = try await Database.connect(url: connections.databaseURL, label: "barfill.work.lease")
+        let database = try await PostgresDatabase.connect(url: connections.databaseURL, label: "barfill.work.queue")
+        let leases = try await PostgresDatabase.connect(url: connections.databaseURL, label: "barfill.work.lease")
         let owner = options.owner
         let leaseSeconds = options.leaseSeconds
         var outcomes: [RequestOutcome] = []
@@ -121,7 +121,7 @@ public final class RequestWorker: Sendable {
     }
 
     /// One request from claim to end.
-    private func work(_ request: BackfillRequest, database: Database, leases: Database, spentBefore: Int) async throws -> RequestOutcome {
+    private func work(_ request: BackfillRequest, database: PostgresDatabase, leases: PostgresDatabase, spentBefore: Int) async throws -> RequestOutcome {
         let owner = options.owner
         let leaseSeconds = options.leaseSeconds
         // Renews the lease while the request is worked on. A lost lease (renewals failing past its
@@ -188,7 +188,7 @@ public final class RequestWorker: Sendable {
     }
 
     /// Scan, plan, apply, re-scan. Returns how the request should end.
-    private func fill(_ request: BackfillRequest, database: Database, control: ApplyControl, spentBefore: Int,
+    private func fill(_ request: BackfillRequest, database: PostgresDatabase, control: ApplyControl, spentBefore: Int,
                       result: inout RequestResult) async throws -> (RequestOutcome.End, String?, ApplyStop?) {
         let scanRequest = ScanRequest(symbols: [request.ticker], timeframes: [request.timeframe],
                                       from: request.from, until: request.until, full: true)

@@ -6,9 +6,9 @@ import BarfillPostgres
 enum StalenessCheck {
     /// "TICKER timeframe" of every listed series whose fingerprint no longer matches, and any scan
     /// that could not be made (as a note rather than a verdict).
-    static func staleSeries(of plan: Plan, among wanted: Set<SeriesID>, options: GridOptions,
+    static func staleSeries(of plan: Plan, among wanted: Set<SeriesKey>, options: GridOptions,
                             connection: PostgresConnection) throws -> (stale: [String], notes: [String]) {
-        let series = plan.series.filter { wanted.contains(SeriesID(symbol: $0.symbol.value, timeframe: $0.timeframe)) }
+        let series = plan.series.filter { wanted.contains(SeriesKey(symbol: $0.symbol.value, timeframe: $0.timeframe)) }
         // One scan per window the plan used (incremental scans give series their own start).
         let groups = Dictionary(grouping: series) { WindowKey(from: $0.from, until: $0.until) }
         var stale: [String] = []
@@ -25,9 +25,9 @@ enum StalenessCheck {
                 notes.append("could not check the plan for staleness: \(error.localizedDescription)")
                 continue
             }
-            var now: [SeriesID: String] = [:]
-            for scan in result.series { now[SeriesID(symbol: scan.ticker, timeframe: scan.timeframe)] = scan.fingerprint }
-            for member in members where now[SeriesID(symbol: member.symbol.value, timeframe: member.timeframe)] != member.fingerprint {
+            var now: [SeriesKey: String] = [:]
+            for scan in result.series { now[SeriesKey(symbol: scan.ticker, timeframe: scan.timeframe)] = scan.fingerprint }
+            for member in members where now[SeriesKey(symbol: member.symbol.value, timeframe: member.timeframe)] != member.fingerprint {
                 stale.append("\(member.symbol.value) \(member.timeframe.rawValue)")
             }
         }

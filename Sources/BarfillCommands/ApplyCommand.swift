@@ -96,9 +96,9 @@ struct Apply: AsyncParsableCommand {
 
         let providers = Set(plan.chunks.map(\.provider))
         let clock = rates.clock
-        let connections: ApplyConnections
+        let connections: WorkerWiring
         if dryRun {
-            connections = ApplyConnections(databaseURL: database.resolvedURL, limiters: [:]) { _, _ in
+            connections = WorkerWiring(databaseURL: database.resolvedURL, limiters: [:]) { _, _ in
                 preconditionFailure("a dry run makes no requests")
             }
         } else {

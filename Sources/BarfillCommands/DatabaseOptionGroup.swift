@@ -20,5 +20,5 @@ struct DatabaseOptions: ParsableArguments {
     func connect() throws -> PostgresConnection { try PostgresConnection(url: resolvedURL) }
 
     /// Opens a connection on its own queue, for async callers.
-    func database() async throws -> Database { try await Database.connect(url: resolvedURL) }
+    func database() async throws -> PostgresDatabase { try await PostgresDatabase.connect(url: resolvedURL) }
 }

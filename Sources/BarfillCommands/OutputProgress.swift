@@ -125,10 +125,6 @@ final class ProgressOutput: Sendable {
         return text
     }
 
-    static func duration(_ seconds: Double) -> String {
-        let s = Int(seconds.rounded(.up))
-        if s < 60 { return "\(s)s" }
-        if s < 3_600 { return "\(s / 60)m\(String(format: "%02d", s % 60))s" }
-        return "\(s / 3_600)h\(String(format: "%02d", s % 3_600 / 60))m"
-    }
+    /// Whole seconds rounded up, in the plan summary's form (`4m 05s`).
+    static func duration(_ seconds: Double) -> String { Plan.duration(Int(seconds.rounded(.up))) }
 }

@@ -138,12 +138,8 @@ public struct CoverageClock: Sendable {
     /// The local date and the seconds since local midnight of an instant.
     public func local(_ instant: Int64) -> (date: LocalDate, secondOfDay: Int64) {
         let wall = instant + offset(instant)
-        let days = Self.floorDiv(wall, 86_400)
-        return (LocalDate(daysSinceEpoch: Int(days)), wall - days * 86_400)
-    }
-
-    static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
-        a >= 0 ? a / b : -((-a + b - 1) / b)
+        let (days, secondOfDay) = UTC.day(of: wall)
+        return (LocalDate(daysSinceEpoch: Int(days)), secondOfDay)
     }
 }
 
@@ -258,7 +254,7 @@ public struct CoverageGrid: Sendable, Hashable {
             let (date, second) = clock.local(instant)
             switch layout {
             case .timeOfDay(let step):
-                return (date, Int(CoverageClock.floorDiv(second, step)))
+                return (date, Int(second.floorDivided(by: step)))
             case .weekday:
                 // Weekend keys do not occur for d1 slots; clamp rather than index out of the grid.
                 return (rowDate(instant), min(4, max(0, (date.weekday + 6) % 7)))

@@ -57,8 +57,8 @@ public struct Grid: Sendable {
                 // Overlapping [from, to): the bucket ends after `from`, floor((from - base)/step) ≤ k.
                 // Both: the bucket starts before `to`, k < ceil((to - base)/step).
                 let low = options.inclusion == .startInside
-                    ? Grid.ceilDiv(from - base, step) : Grid.floorDiv(from - base, step)
-                let high = Grid.ceilDiv(to - base, step)
+                    ? (from - base).ceilingDivided(by: step) : (from - base).floorDivided(by: step)
+                let high = (to - base).ceilingDivided(by: step)
                 guard high > low else { continue }
                 starts.append(base + low * step)
                 ordinals.append(total)
@@ -123,7 +123,7 @@ public struct Grid: Sendable {
         let run = lastRun(withStartAtMost: instant)
         guard run >= 0 else { return 0 }
         let offset = instant - runStart[run]
-        let within = step == 0 ? (offset == 0 ? 0 : 1) : Int(Grid.ceilDiv(offset, step))
+        let within = step == 0 ? (offset == 0 ? 0 : 1) : Int(offset.ceilingDivided(by: step))
         return min(runOrdinal[run] + within, runOrdinal[run + 1])
     }
 
@@ -205,7 +205,4 @@ public struct Grid: Sendable {
         default: date
         }
     }
-
-    static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 { a >= 0 ? a / b : -((-a + b - 1) / b) }
-    static func ceilDiv(_ a: Int64, _ b: Int64) -> Int64 { -floorDiv(-a, b) }
 }

@@ -1,4 +1,4 @@
-/// How a timeframe's expected bars are laid over the sessions (see ARCHITECTURE.md, "Bar grid").
+/// How a timeframe's expected bars are laid over the sessions (README.md, "The bar grid: which bars should exist").
 public struct GridOptions: Hashable, Sendable, Codable, CustomStringConvertible {
     /// Where intraday buckets start.
     public enum Anchor: String, Hashable, Sendable, Codable, CaseIterable {

@@ -33,8 +33,7 @@ public enum NewYork {
     /// The New York calendar date that `instant` falls on.
     public static func localDate(of instant: Int64) -> LocalDate {
         let local = instant + offset(at: instant)
-        let days = local >= 0 ? local / 86_400 : (local - 86_399) / 86_400
-        return LocalDate(daysSinceEpoch: Int(days))
+        return LocalDate(daysSinceEpoch: Int(UTC.day(of: local).days))
     }
 
     /// 00:00 New York time at the start of `date`.

@@ -58,7 +58,7 @@ extension Plan {
             guard entry.from >= window.from, entry.until <= window.until else {
                 throw .absurdWindow(path: "series[\(n)]", reason: "it reaches outside the plan's window")
             }
-            let key = SeriesKey(symbol: entry.symbol, timeframe: entry.timeframe)
+            let key = SeriesKey(symbol: entry.symbol.value, timeframe: entry.timeframe)
             guard seriesKeys.updateValue(entry, forKey: key) == nil else { throw .duplicateSeries(path: "series[\(n)]") }
             series.append(entry)
         }
@@ -73,7 +73,7 @@ extension Plan {
             guard chunk.id == computed else { throw .editedChunk(id: chunk.id, expected: computed) }
             guard ids.insert(chunk.id).inserted else { throw .duplicateChunk(id: chunk.id) }
             try chunk.check(limits: limits)
-            guard let owner = seriesKeys[SeriesKey(symbol: chunk.symbol, timeframe: chunk.timeframe)] else {
+            guard let owner = seriesKeys[SeriesKey(chunk)] else {
                 throw .chunkOutsideSeries(id: chunk.id, reason: "is for \(chunk.symbol) \(chunk.timeframe.rawValue), a series the plan does not list")
             }
             guard owner.provider == chunk.provider else {
@@ -110,11 +110,6 @@ extension Plan {
         var counted = summary
         counted.estimatedSeconds = written.estimatedSeconds
         if counted == written { summary = written }
-    }
-
-    private struct SeriesKey: Hashable {
-        var symbol: Ticker
-        var timeframe: Timeframe
     }
 
     static func checkWindow(from: Int64, to: Int64, path: String) throws(PlanError) {

@@ -48,37 +48,17 @@ public struct Shard: Sendable, Hashable, CustomStringConvertible {
         let assignment = Self.assignment(of: chunks, count: count)
         return chunks.filter { assignment[SeriesKey($0)] == index }
     }
-
-    /// A series as the partition names it.
-    public struct SeriesKey: Sendable, Hashable, Comparable {
-        public var symbol: String
-        public var timeframe: String
-
-        public init(_ chunk: Plan.Chunk) {
-            symbol = chunk.symbol.value
-            timeframe = chunk.timeframe.rawValue
-        }
-
-        public static func < (a: SeriesKey, b: SeriesKey) -> Bool { (a.symbol, a.timeframe) < (b.symbol, b.timeframe) }
-    }
 }
 
 extension Plan {
     /// The part of this plan `shard` applies: its chunks, and the listed series they belong to.
     public func restricted(to shard: Shard) -> Plan {
         let kept = shard.chunks(of: chunks)
-        let series = Set(kept.map(Shard.SeriesKey.init))
+        let series = Set(kept.map(SeriesKey.init))
         var part = self
         part.chunks = kept
-        part.series = self.series.filter { series.contains(Shard.SeriesKey(symbol: $0.symbol.value, timeframe: $0.timeframe.rawValue)) }
+        part.series = self.series.filter { series.contains(SeriesKey(symbol: $0.symbol.value, timeframe: $0.timeframe)) }
         part.summary = Summary(series: part.series, chunks: part.chunks)
         return part
-    }
-}
-
-extension Shard.SeriesKey {
-    init(symbol: String, timeframe: String) {
-        self.symbol = symbol
-        self.timeframe = timeframe
     }
 }

@@ -100,8 +100,8 @@ public struct LocalDate: Hashable, Comparable, Sendable, Codable, CustomStringCo
 public enum UTC {
     /// `2024-03-08T15:00:00Z`.
     public static func format(_ seconds: Int64) -> String {
-        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
-        let rest = Int(seconds - days * 86_400)
+        let (days, secondOfDay) = day(of: seconds)
+        let rest = Int(secondOfDay)
         let date = LocalDate(daysSinceEpoch: Int(days))
         // Byte by byte: a big plan formats a few hundred thousand instants on write and on read.
         var text: [UInt8] = []
@@ -160,5 +160,24 @@ public enum UTC {
               let h = Int(hms[0]), let m = Int(hms[1]), let s = Int(hms[2]),
               (0..<24).contains(h), (0..<60).contains(m), (0..<60).contains(s) else { return nil }
         return date.utcMidnight + Int64(h * 3_600 + m * 60 + s) - offset
+    }
+}
+
+extension Int64 {
+    /// Division rounded toward negative infinity (Swift's `/` rounds toward zero), so an instant
+    /// before 1970 falls in its own day, not the next one. `divisor` must be positive.
+    @inlinable public func floorDivided(by divisor: Int64) -> Int64 {
+        self >= 0 ? self / divisor : -((-self + divisor - 1) / divisor)
+    }
+
+    /// Division rounded toward positive infinity. `divisor` must be positive.
+    @inlinable public func ceilingDivided(by divisor: Int64) -> Int64 { -(-self).floorDivided(by: divisor) }
+}
+
+extension UTC {
+    /// The UTC day holding `seconds` (days since 1970-01-01) and the seconds since that day's midnight.
+    @inlinable public static func day(of seconds: Int64) -> (days: Int64, secondOfDay: Int64) {
+        let days = seconds.floorDivided(by: 86_400)
+        return (days, seconds - days * 86_400)
     }
 }

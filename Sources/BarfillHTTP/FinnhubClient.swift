@@ -63,8 +63,7 @@ public struct FinnhubClient: BarProvider {
     /// date → 00:00 America/New_York of that date (what Massive stamps), so both agree on a day's key.
     static func gridKey(of t: Int64, timeframe: Timeframe) -> Int64 {
         guard !timeframe.isIntraday else { return t }
-        let days = t >= 0 ? t / 86_400 : (t - 86_399) / 86_400
-        return NewYork.midnight(LocalDate(daysSinceEpoch: Int(days)))
+        return NewYork.midnight(LocalDate(daysSinceEpoch: Int(UTC.day(of: t).days)))
     }
 
     func url(ticker: Ticker, resolution: String, from: Int64, to: Int64) -> String {
@@ -94,14 +93,7 @@ public struct FinnhubClient: BarProvider {
             result.pages += 1
             validator = decoded
         }
-        result.bars = validator.sortedBars()
-        result.rejections = validator.rejections
-        transport.logger.debug("fetched", metadata: [
-            "provider": "finnhub", "ticker": "\(ticker)", "timeframe": "\(timeframe.rawValue)",
-            "bars": "\(result.bars.count)", "rejected": "\(result.rejections.count)", "requests": "\(result.requests)",
-            "pages": "\(result.pages)", "stop": "\(result.stop.map(\.description) ?? "none")",
-        ])
-        return result
+        return transport.finish(result, validator, ticker: ticker, timeframe: timeframe)
     }
 
     struct Candles: Decodable {

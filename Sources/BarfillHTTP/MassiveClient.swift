@@ -66,14 +66,7 @@ public struct MassiveClient: BarProvider {
             }
             url = next
         }
-        result.bars = validator.sortedBars()
-        result.rejections = validator.rejections
-        transport.logger.debug("fetched", metadata: [
-            "provider": "massive", "ticker": "\(ticker)", "timeframe": "\(timeframe.rawValue)",
-            "bars": "\(result.bars.count)", "rejected": "\(result.rejections.count)", "requests": "\(result.requests)",
-            "pages": "\(result.pages)", "stop": "\(result.stop.map(\.description) ?? "none")",
-        ])
-        return result
+        return transport.finish(result, validator, ticker: ticker, timeframe: timeframe)
     }
 
     /// One aggregates page, decoded and validated.

@@ -90,6 +90,19 @@ struct ProviderTransport: Sendable {
 
     func redact(_ text: String) -> String { Redaction.redact(text, keys: [settings.key]) }
 
+    /// A fetch's answer: the validated bars in time order and the rejections, logged once.
+    func finish(_ result: FetchResult, _ validator: BarValidator, ticker: Ticker, timeframe: Timeframe) -> FetchResult {
+        var result = result
+        result.bars = validator.sortedBars()
+        result.rejections = validator.rejections
+        logger.debug("fetched", metadata: [
+            "provider": "\(provider.rawValue)", "ticker": "\(ticker)", "timeframe": "\(timeframe.rawValue)",
+            "bars": "\(result.bars.count)", "rejected": "\(result.rejections.count)", "requests": "\(result.requests)",
+            "pages": "\(result.pages)", "stop": "\(result.stop.map(\.description) ?? "none")",
+        ])
+        return result
+    }
+
     /// GETs `url` (which must be on the base URL's origin) until `decode` accepts a 2xx answer,
     /// a stop comes, or an error is final. Counts every request sent in `requests`; a request that
     /// never left (refused, no DNS answer) is handed back to the limiter and not counted.

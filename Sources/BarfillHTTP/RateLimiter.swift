@@ -153,13 +153,13 @@ public actor RateLimiter {
 
     private var longestWindow: Double { limits.map(\.window).max() ?? 60 }
 
-    /// Waits until a request may start without exceeding any limit, then grants it.
-    /// Throws the reason to stop when the budget, the deadline or a cancellation comes first.
     /// The run is stopping (a signal): every wait for a permit ends with `.cancelled` within
     /// about a second (of the limiter's clock), and no request is granted any more. A request
     /// already sent is not affected.
     public func stopGranting() { stopped = true }
 
+    /// Waits until a request may start without exceeding any limit, then grants it.
+    /// Throws the reason to stop when the budget, the deadline or a cancellation comes first.
     public func acquire() async throws(StopReason) -> Permit {
         while true {
             if Task.isCancelled || stopped { throw .cancelled }

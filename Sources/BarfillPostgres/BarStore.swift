@@ -49,13 +49,14 @@ public struct BarStore {
     }
 
     private static func enumLabels(of column: String, connection: PostgresConnection) throws -> Set<String>? {
-        let rows = try connection.query("""
+        let rows = try connection.query(PostgresQuery("enum labels", """
             SELECT e.enumlabel
             FROM pg_attribute a LEFT JOIN pg_enum e ON e.enumtypid = a.atttypid
             WHERE a.attrelid = 'ohlc_bars'::regclass AND a.attname = $1 AND NOT a.attisdropped
-            """, [column])
+            """, [column]))
         guard rows.rowCount > 0 else { throw PostgresError.unexpectedResult("ohlc_bars has no \(column) column") }
-        let labels = (0..<rows.rowCount).compactMap { rows.string($0, 0) }
+        let label = try rows.column("enumlabel", as: String?.self)
+        let labels = try rows.rows.compactMap { try $0.decode(label) }
         return labels.isEmpty ? nil : Set(labels)
     }
 
@@ -79,12 +80,14 @@ public struct BarStore {
 
     /// Symbols by ticker; tickers not in `symbols` are absent from the answer.
     public func symbols(tickers: [String]) throws -> [String: SymbolRecord] {
-        let rows = try connection.query(
-            "SELECT id::text, ticker, primary_source::text FROM symbols WHERE ticker = ANY($1::text[])", [tickers])
+        let rows = try connection.query(PostgresQuery("symbols by ticker",
+            "SELECT id::text AS id, ticker, primary_source::text AS primary_source FROM symbols WHERE ticker = ANY($1::text[])", [tickers]))
+        let id = try rows.column("id", as: String.self), ticker = try rows.column("ticker", as: String.self)
+        let primarySource = try rows.column("primary_source", as: String?.self)
         var found: [String: SymbolRecord] = [:]
-        for row in 0..<rows.rowCount {
-            let record = SymbolRecord(id: rows.string(row, 0)!, ticker: rows.string(row, 1)!, primarySource: rows.string(row, 2) ?? "")
-            found[record.ticker] = record
+        for row in rows.rows {
+            let (id, ticker, primarySource) = try row.decode(id, ticker, primarySource)
+            found[ticker] = SymbolRecord(id: id, ticker: ticker, primarySource: primarySource ?? "")
         }
         return found
     }
@@ -119,9 +122,10 @@ public struct BarStore {
                 """)
             try connection.query("TRUNCATE barfill_incoming")
             _ = try Self.copy(unique, into: "barfill_incoming", symbolId: symbolId, timeframe: timeframe, provider: label, on: connection)
-            let rows = try connection.query(overwrite ? UpsertQuery.overwrite : UpsertQuery.keepExisting)
-            let inserted = try rows.int(0, 0) ?? 0
-            let updated = try rows.int(0, 1) ?? 0
+            let counts = try connection.query(PostgresQuery(overwrite ? "upsert bars (overwrite)" : "upsert bars",
+                                                            overwrite ? UpsertQuery.overwrite : UpsertQuery.keepExisting)).onlyRow()
+            let inserted = try counts.decode("inserted", as: Int.self)
+            let updated = try counts.decode("updated", as: Int.self)
             return UpsertCounts(inserted: inserted, updated: updated, unchanged: unique.count - inserted - updated)
         }
     }
@@ -145,8 +149,8 @@ public struct BarStore {
                 let copied = try Self.copy(unique, into: "ohlc_bars", symbolId: symbolId, timeframe: timeframe, provider: label, on: connection)
                 try connection.query("RELEASE SAVEPOINT barfill_insert_absent")
                 return UpsertCounts(inserted: copied)
-            } catch let error as PostgresError where error.sqlState == "23505" {
-                // unique_violation: a bar arrived since the precheck.
+            } catch let error as PostgresError where error.sqlState == .uniqueViolation {
+                // A bar arrived since the precheck.
                 try connection.query("ROLLBACK TO SAVEPOINT barfill_insert_absent")
                 return try upsert(bars: unique, symbolId: symbolId, timeframe: timeframe, provider: provider)
             }
@@ -196,10 +200,10 @@ public struct BarStore {
         try checkSupported(timeframe)
         // `timeframe = $2` lets the server type $2 as the column's own type (enum or text),
         // so the (symbol_id, timeframe, ts) index serves the lookup.
-        return try connection.query("""
-            SELECT count(*) FROM ohlc_bars
+        return try connection.query(PostgresQuery("count present bars", """
+            SELECT count(*) AS present FROM ohlc_bars
             WHERE symbol_id = $1::uuid AND timeframe = $2 AND ts = ANY($3::timestamptz[])
-            """, [symbolId, timeframe, slotStarts.map(Timestamp.init)]).int(0, 0) ?? 0
+            """, [symbolId, timeframe, slotStarts.map(Timestamp.init)])).onlyRow().decode("present", as: Int.self)
     }
 
     // MARK: Ledger and status (barfill's tables, from `barfill migrate`)
@@ -212,22 +216,23 @@ public struct BarStore {
         let valid = ranges.filter { $0.from < $0.to }
         guard !valid.isEmpty else { return 0 }
         return try connection.withinTransaction { connection in
-            try connection.query("""
+            try connection.query(PostgresQuery("record empty ranges", """
                 INSERT INTO barfill.empty_ranges (symbol_id, timeframe, from_ts, to_ts, provider)
                 SELECT $1::uuid, $2::text, r.from_ts, r.to_ts, $3::text
                 FROM unnest($4::timestamptz[], $5::timestamptz[]) AS r (from_ts, to_ts)
                 ON CONFLICT DO NOTHING
-                """, [symbolId, timeframe, provider, valid.map { Timestamp($0.from) }, valid.map { Timestamp($0.to) }]).affectedRows
+                """, [symbolId, timeframe, provider, valid.map { Timestamp($0.from) }, valid.map { Timestamp($0.to) }])).affectedRows
         }
     }
 
     /// The ledger's ranges for one series, ordered by start.
     public func emptyRanges(symbolId: String, timeframe: Timeframe) throws -> [(from: Int64, to: Int64)] {
-        let rows = try connection.query("""
-            SELECT extract(epoch FROM from_ts)::bigint, extract(epoch FROM to_ts)::bigint
+        let rows = try connection.query(PostgresQuery("empty ranges of a series", """
+            SELECT extract(epoch FROM from_ts)::bigint AS from_ts, extract(epoch FROM to_ts)::bigint AS to_ts
             FROM barfill.empty_ranges WHERE symbol_id = $1::uuid AND timeframe = $2::text ORDER BY 1, 2
-            """, [symbolId, timeframe])
-        return try (0..<rows.rowCount).map { (try rows.int64($0, 0)!, try rows.int64($0, 1)!) }
+            """, [symbolId, timeframe]))
+        let from = try rows.column("from_ts", as: Int64.self), to = try rows.column("to_ts", as: Int64.self)
+        return try rows.rows.map { try $0.decode(from, to) }
     }
 
     /// Refreshes a series' oldest/newest bar and run result; with `verified`, also the point up
@@ -235,7 +240,9 @@ public struct BarStore {
     public func updateStatus(symbolId: String, timeframe: Timeframe, result: String,
                              verified: (from: Int64, through: Int64, grid: String)? = nil) throws {
         try connection.withinTransaction { connection in
-            try connection.query("""
+            // The timeframe is bound twice: $2 takes ohlc_bars.timeframe's type (enum or text, so the
+            // index serves the lookups), $3 is text; one parameter cannot be deduced as both.
+            try connection.query(PostgresQuery("update backfill status", """
                 INSERT INTO barfill.backfill_status AS s
                     (symbol_id, timeframe, oldest_ts, newest_ts, verified_from, verified_through, grid, last_run_at, last_result)
                 SELECT $1::uuid, $3::text,
@@ -251,48 +258,46 @@ public struct BarStore {
                     last_run_at = EXCLUDED.last_run_at,
                     last_result = EXCLUDED.last_result
                 """, [symbolId, timeframe, timeframe, result,
-                      verified.map { Timestamp($0.from) }, verified.map { Timestamp($0.through) }, verified?.grid])
+                      verified.map { Timestamp($0.from) }, verified.map { Timestamp($0.through) }, verified?.grid]))
         }
     }
 
-    /// `backfill_status` rows for the given symbol ids, keyed by (symbol id, timeframe).
+    /// `backfill_status` rows for the given symbol ids, keyed by (ticker, timeframe).
     public func statuses(symbolIds: [String]) throws -> [SeriesKey: SeriesStatus] {
         guard !symbolIds.isEmpty else { return [:] }
-        return try statuses(where: "symbol_id = ANY($1::uuid[])", [symbolIds])
+        return try statuses(where: "st.symbol_id = ANY($1::uuid[])", [symbolIds])
     }
 
     /// Every `backfill_status` row of the given timeframes (a scan's whole universe in one read).
     public func statuses(timeframes: [Timeframe]) throws -> [SeriesKey: SeriesStatus] {
         guard !timeframes.isEmpty else { return [:] }
-        return try statuses(where: "timeframe = ANY($1::text[])", [timeframes])
+        return try statuses(where: "st.timeframe = ANY($1::text[])", [timeframes])
     }
 
     private func statuses(where condition: StaticString, _ parameters: [any PostgresParameter]) throws -> [SeriesKey: SeriesStatus] {
-        let rows = try connection.query("""
-            SELECT symbol_id::text, timeframe,
-                   extract(epoch FROM oldest_ts)::bigint, extract(epoch FROM newest_ts)::bigint,
-                   extract(epoch FROM verified_from)::bigint, extract(epoch FROM verified_through)::bigint,
-                   grid, extract(epoch FROM last_run_at)::bigint, last_result
-            FROM barfill.backfill_status WHERE \(condition)
-            """, parameters)
+        let rows = try connection.query(PostgresQuery("backfill status", """
+            SELECT sy.ticker, st.timeframe,
+                   extract(epoch FROM st.oldest_ts)::bigint AS oldest, extract(epoch FROM st.newest_ts)::bigint AS newest,
+                   extract(epoch FROM st.verified_from)::bigint AS verified_from,
+                   extract(epoch FROM st.verified_through)::bigint AS verified_through,
+                   st.grid, extract(epoch FROM st.last_run_at)::bigint AS last_run_at, st.last_result
+            FROM barfill.backfill_status st JOIN symbols sy ON sy.id = st.symbol_id WHERE \(condition)
+            """, parameters))
+        let ticker = try rows.column("ticker", as: String.self), timeframe = try rows.column("timeframe", as: String.self)
+        let oldest = try rows.column("oldest", as: Int64?.self), newest = try rows.column("newest", as: Int64?.self)
+        let verifiedFrom = try rows.column("verified_from", as: Int64?.self)
+        let verifiedThrough = try rows.column("verified_through", as: Int64?.self)
+        let grid = try rows.column("grid", as: String?.self), lastRunAt = try rows.column("last_run_at", as: Int64?.self)
+        let lastResult = try rows.column("last_result", as: String?.self)
         var found: [SeriesKey: SeriesStatus] = [:]
-        for row in 0..<rows.rowCount {
-            guard let timeframe = rows.string(row, 1).flatMap(Timeframe.init(rawValue:)) else { continue }
-            found[SeriesKey(symbolId: rows.string(row, 0)!, timeframe: timeframe)] = SeriesStatus(
-                oldest: try rows.int64(row, 2), newest: try rows.int64(row, 3),
-                verifiedFrom: try rows.int64(row, 4), verifiedThrough: try rows.int64(row, 5),
-                grid: rows.string(row, 6), lastRunAt: try rows.int64(row, 7), lastResult: rows.string(row, 8))
+        for row in rows.rows {
+            guard let timeframe = Timeframe(rawValue: try row.decode(timeframe)) else { continue }
+            found[SeriesKey(symbol: try row.decode(ticker), timeframe: timeframe)] = SeriesStatus(
+                oldest: try row.decode(oldest), newest: try row.decode(newest),
+                verifiedFrom: try row.decode(verifiedFrom), verifiedThrough: try row.decode(verifiedThrough),
+                grid: try row.decode(grid), lastRunAt: try row.decode(lastRunAt), lastResult: try row.decode(lastResult))
         }
         return found
     }
 }
 
-/// One series of `ohlc_bars`: a symbol id (uuid text) and a timeframe.
-public struct SeriesKey: Sendable, Hashable {
-    public var symbolId: String
-    public var timeframe: Timeframe
-    public init(symbolId: String, timeframe: Timeframe) {
-        self.symbolId = symbolId
-        self.timeframe = timeframe
-    }
-}

@@ -51,8 +51,8 @@ public struct CopyWriter {
     /// An instant (Unix seconds) as `timestamptz` text in UTC, `YYYY-MM-DD HH:MM:SS+00`.
     public mutating func appendTimestamp(_ seconds: Int64) {
         separate()
-        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
-        let rest = Int(seconds - days * 86_400)
+        let (days, secondOfDay) = UTC.day(of: seconds)
+        let rest = Int(secondOfDay)
         let date = LocalDate(daysSinceEpoch: Int(days))
         appendPadded(date.year, 4); buffer.append(0x2D)
         appendPadded(date.month, 2); buffer.append(0x2D)

@@ -37,8 +37,8 @@ public struct CoverageQuery {
             // One snapshot for every series, and a promise to the server that nothing is written.
             try connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             let pairs = try seriesList(connection, tickers: tickers, timeframes: timeframes, from: from, until: until)
-            let hasLedger = try connection.query("SELECT to_regclass('barfill.empty_ranges') IS NOT NULL")
-                .bool(0, 0) ?? false
+            let hasLedger = try connection.query(PostgresQuery("ledger exists",
+                "SELECT to_regclass('barfill.empty_ranges') IS NOT NULL")).scalar(as: Bool.self)
             return try pairs.map { ticker, timeframe in
                 SeriesData(ticker: ticker, timeframe: timeframe,
                            bars: try barKeys(connection, ticker, timeframe, from, until),
@@ -52,8 +52,8 @@ public struct CoverageQuery {
         if !tickers.isEmpty && !timeframes.isEmpty {
             return tickers.sorted().flatMap { ticker in timeframes.sorted().map { (ticker.value, $0) } }
         }
-        let result = try connection.query("""
-            SELECT s.ticker, o.timeframe::text
+        let result = try connection.query(PostgresQuery("coverage series", """
+            SELECT s.ticker, o.timeframe::text AS timeframe
             FROM ohlc_bars o JOIN symbols s ON s.id = o.symbol_id
             WHERE o.ts >= $1::timestamptz AND o.ts < $2::timestamptz
               AND ($3::text[] IS NULL OR s.ticker = ANY ($3::text[]))
@@ -62,41 +62,43 @@ public struct CoverageQuery {
             ORDER BY 1, 2
             """, [Timestamp(from), Timestamp(until),
                   tickers.isEmpty ? nil : tickers.map(\.value),
-                  timeframes.isEmpty ? nil : timeframes.map(\.rawValue)])
+                  timeframes.isEmpty ? nil : timeframes.map(\.rawValue)]))
+        let ticker = try result.column("ticker", as: String.self), label = try result.column("timeframe", as: String.self)
         var pairs: [(String, Timeframe)] = []
-        for row in 0..<result.rowCount {
+        for row in result.rows {
             // A timeframe the enum has but barfill does not know is not drawn.
-            guard let ticker = result.string(row, 0), let label = result.string(row, 1),
-                  let timeframe = Timeframe(rawValue: label) else { continue }
-            pairs.append((ticker, timeframe))
+            guard let timeframe = Timeframe(rawValue: try row.decode(label)) else { continue }
+            pairs.append((try row.decode(ticker), timeframe))
         }
         return pairs
     }
 
     private func barKeys(_ connection: PostgresConnection, _ ticker: String, _ timeframe: Timeframe,
                          _ from: Int64, _ until: Int64) throws -> [Int64] {
-        let result = try connection.query("""
-            SELECT extract(epoch FROM o.ts)::bigint
+        let result = try connection.query(PostgresQuery("coverage bars", """
+            SELECT extract(epoch FROM o.ts)::bigint AS ts
             FROM ohlc_bars o JOIN symbols s ON s.id = o.symbol_id
             WHERE s.ticker = $1 AND o.timeframe::text = $2
               AND o.ts >= $3::timestamptz AND o.ts < $4::timestamptz
             ORDER BY o.ts
-            """, [ticker, timeframe.rawValue, Timestamp(from), Timestamp(until)])
-        return try (0..<result.rowCount).compactMap { try result.int64($0, 0) }
+            """, [ticker, timeframe.rawValue, Timestamp(from), Timestamp(until)]))
+        let ts = try result.column("ts", as: Int64.self)
+        return try result.rows.map { try $0.decode(ts) }
     }
 
     private func emptyRanges(_ connection: PostgresConnection, _ ticker: String, _ timeframe: Timeframe,
                              _ from: Int64, _ until: Int64) throws -> [EmptyRange] {
-        let result = try connection.query("""
-            SELECT extract(epoch FROM e.from_ts)::bigint, extract(epoch FROM e.to_ts)::bigint
+        let result = try connection.query(PostgresQuery("coverage ledger", """
+            SELECT extract(epoch FROM e.from_ts)::bigint AS from_ts, extract(epoch FROM e.to_ts)::bigint AS to_ts
             FROM barfill.empty_ranges e JOIN symbols s ON s.id = e.symbol_id
             WHERE s.ticker = $1 AND e.timeframe = $2
               AND e.to_ts > $3::timestamptz AND e.from_ts < $4::timestamptz
             ORDER BY 1, 2
-            """, [ticker, timeframe.rawValue, Timestamp(from), Timestamp(until)])
-        return try (0..<result.rowCount).compactMap { row in
-            guard let a = try result.int64(row, 0), let b = try result.int64(row, 1) else { return nil }
-            return EmptyRange(from: a, to: b)
+            """, [ticker, timeframe.rawValue, Timestamp(from), Timestamp(until)]))
+        let from = try result.column("from_ts", as: Int64.self), to = try result.column("to_ts", as: Int64.self)
+        return try result.rows.map { row in
+            let (from, to) = try row.decode(from, to)
+            return EmptyRange(from: from, to: to)
         }
     }
 }

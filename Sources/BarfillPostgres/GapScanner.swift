@@ -71,7 +71,7 @@ public struct ScanResult: Sendable {
 /// window-function statement per batch of series return only the rows around holes.
 ///
 /// Synchronous and blocking (a whole scan is one REPEATABLE READ transaction on `connection`);
-/// async callers run it through `Database.run`. Needs only SELECT on the app's tables and TEMP
+/// async callers run it through `PostgresDatabase.run`. Needs only SELECT on the app's tables and TEMP
 /// on the database: recording progress in `backfill_status` is skipped when the role cannot write.
 public struct GapScanner {
     public let connection: PostgresConnection
@@ -126,8 +126,8 @@ public struct GapScanner {
             let statuses = (!request.full && access.canReadStatus)
                 ? try store.statuses(timeframes: Array(Set(targets.map(\.timeframe)))) : [:]
             for index in targets.indices {
-                plan(&targets[index], request: request, grid: grids[targets[index].timeframe]!,
-                     status: statuses[SeriesKey(symbolId: targets[index].symbolId, timeframe: targets[index].timeframe)])
+                setWindow(of: &targets[index], request: request, grid: grids[targets[index].timeframe]!,
+                     status: statuses[SeriesKey(symbol: targets[index].ticker, timeframe: targets[index].timeframe)])
             }
             // Batches share a timeframe, and where they can a start.
             targets.sort { ($0.timeframe, $0.from, $0.ticker) < ($1.timeframe, $1.from, $1.ticker) }
@@ -274,7 +274,7 @@ public struct GapScanner {
     /// Sets a series' window: the request's, or from shortly before its verified point when that
     /// point was found under the same grid, from at or before `--from`, and lies inside the window
     /// (a look back at history, ending before the verified point, is scanned whole).
-    private func plan(_ target: inout Target, request: ScanRequest, grid: Grid, status: SeriesStatus?) {
+    private func setWindow(of target: inout Target, request: ScanRequest, grid: Grid, status: SeriesStatus?) {
         target.from = request.from
         if let status, let verifiedFrom = status.verifiedFrom, let through = status.verifiedThrough,
            status.grid == request.options.description, verifiedFrom <= request.from,
@@ -311,22 +311,22 @@ public struct GapScanner {
     /// abort the scan's transaction).
     private func barfillAccess() throws -> Access {
         // CASE evaluates a privilege check only for a table that exists (the check would fail).
-        let rows = try connection.query("""
-            SELECT to_regclass('barfill.backfill_status') IS NOT NULL,
+        let row = try connection.query(PostgresQuery("barfill privileges", """
+            SELECT to_regclass('barfill.backfill_status') IS NOT NULL AS migrated,
                    CASE WHEN to_regclass('barfill.backfill_status') IS NOT NULL
-                        THEN has_table_privilege('barfill.backfill_status', 'SELECT') END,
+                        THEN has_table_privilege('barfill.backfill_status', 'SELECT') END AS can_read_status,
                    CASE WHEN to_regclass('barfill.backfill_status') IS NOT NULL
                         THEN has_table_privilege('barfill.backfill_status', 'INSERT')
-                             AND has_table_privilege('barfill.backfill_status', 'UPDATE') END,
+                             AND has_table_privilege('barfill.backfill_status', 'UPDATE') END AS can_write_status,
                    CASE WHEN to_regclass('barfill.empty_ranges') IS NOT NULL
-                        THEN has_table_privilege('barfill.empty_ranges', 'SELECT') END
-            """)
+                        THEN has_table_privilege('barfill.empty_ranges', 'SELECT') END AS can_read_ledger
+            """)).onlyRow()
         var access = Access()
-        access.canReadStatus = rows.bool(0, 1) == true
-        access.canReadLedger = rows.bool(0, 3) == true
-        if rows.bool(0, 0) != true {
+        access.canReadStatus = try row.decode("can_read_status", as: Bool?.self) == true
+        access.canReadLedger = try row.decode("can_read_ledger", as: Bool?.self) == true
+        if try row.decode("migrated", as: Bool.self) != true {
             access.cannotWriteStatusBecause = "barfill's tables do not exist yet (run `barfill migrate`)"
-        } else if rows.bool(0, 2) != true {
+        } else if try row.decode("can_write_status", as: Bool?.self) != true {
             access.cannotWriteStatusBecause = "the database role cannot write barfill.backfill_status"
         }
         return access

@@ -32,8 +32,9 @@ public struct Migrator {
     public func appliedVersions() throws -> Set<Int> {
         let exists = try connection.query("SELECT to_regclass('barfill.schema_migrations') IS NOT NULL").scalar() == "t"
         guard exists else { return [] }
-        let rows = try connection.query("SELECT version FROM barfill.schema_migrations")
-        return Set(try (0..<rows.rowCount).map { try rows.int($0, 0) ?? 0 })
+        let rows = try connection.query(PostgresQuery("applied migrations", "SELECT version FROM barfill.schema_migrations"))
+        let version = try rows.column("version", as: Int.self)
+        return Set(try rows.rows.map { try $0.decode(version) })
     }
 
     /// Migrations not applied yet, in order.

@@ -9,7 +9,7 @@ import Foundation
 /// port 6543 or pgbouncer works. Parameters are always bound (`$1 …`, text format).
 ///
 /// Blocking: callers inside Swift concurrency should not hold a cooperative-pool thread for a
-/// whole scan or upsert; `Database` runs a connection on its own dispatch queue for that.
+/// whole scan or upsert; `PostgresDatabase` runs a connection on its own dispatch queue for that.
 public final class PostgresConnection {
     private let handle: OpaquePointer
     /// Secrets that must never reach an error message: the password libpq used.
@@ -62,11 +62,21 @@ public final class PostgresConnection {
     /// Runs one statement with bound parameters and returns its rows (empty for commands).
     @discardableResult
     public func query(_ sql: String, _ parameters: [(any PostgresParameter)?] = []) throws(PostgresError) -> PostgresResult {
+        try run(sql, parameters, statement: nil)
+    }
+
+    /// Runs a named statement; a server error and a result that does not decode carry its name.
+    @discardableResult
+    public func query(_ query: PostgresQuery) throws(PostgresError) -> PostgresResult {
+        try run(query.sql, query.parameters, statement: query.name)
+    }
+
+    private func run(_ sql: String, _ parameters: [(any PostgresParameter)?], statement: String?) throws(PostgresError) -> PostgresResult {
         let texts: [String?] = parameters.map { $0?.postgresText }
         let result: OpaquePointer? = withCStrings(texts) { values in
             PQexecParams(handle, sql, Int32(texts.count), nil, values, nil, nil, 0)
         }
-        return try check(result)
+        return try check(result, statement: statement)
     }
 
     /// Runs statements without parameters (several may be separated by `;`), for migrations
@@ -184,13 +194,13 @@ public final class PostgresConnection {
 
     // MARK: Errors
 
-    private func check(_ result: OpaquePointer?) throws(PostgresError) -> PostgresResult {
-        guard let result else { throw failure(nil) }
+    private func check(_ result: OpaquePointer?, statement: String? = nil) throws(PostgresError) -> PostgresResult {
+        guard let result else { throw failure(nil, statement: statement) }
         switch PQresultStatus(result) {
         case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY:
-            return PostgresResult(result)
+            return PostgresResult(result, statement: statement)
         default:
-            let error = failure(result)
+            let error = failure(result, statement: statement)
             PQclear(result)
             throw error
         }
@@ -201,24 +211,22 @@ public final class PostgresConnection {
     }
 
     /// The typed error for a failed result (or for the connection when there is none).
-    private func failure(_ result: OpaquePointer?) -> PostgresError {
+    private func failure(_ result: OpaquePointer?, statement: String? = nil) -> PostgresError {
         func field(_ code: UInt8) -> String? {
             guard let result, let value = PQresultErrorField(result, Int32(code)) else { return nil }
             return redact(String(cString: value))
         }
-        let state = field(UInt8(ascii: "C"))
+        let state = field(UInt8(ascii: "C")).map(SQLState.init(rawValue:))
         let reason = redact(result.flatMap { PQresultErrorMessage($0) }.map { String(cString: $0) }
             .flatMap { $0.isEmpty ? nil : $0 } ?? Self.message(handle))
             .trimmingCharacters(in: .whitespacesAndNewlines)
-        // 57P01-57P03: the server is shutting the session down; class 08: connection exceptions
-        // (but 08P01, a protocol violation such as a wrong parameter count, leaves it usable).
-        let lost = state.map { ($0.hasPrefix("08") && $0 != "08P01") || $0.hasPrefix("57P0") } ?? false
+        let lost = state?.endsSession ?? false
         if PQstatus(handle) != CONNECTION_OK || lost {
             return .connectionLost(reason: field(UInt8(ascii: "M")) ?? reason)
         }
         guard let state else { return .unexpectedResult(reason) }
         return .server(sqlState: state, message: field(UInt8(ascii: "M")) ?? reason,
-                       detail: field(UInt8(ascii: "D")), hint: field(UInt8(ascii: "H")))
+                       detail: field(UInt8(ascii: "D")), hint: field(UInt8(ascii: "H")), statement: statement)
     }
 
     private func redact(_ text: String) -> String { Self.redact(text, secrets: secrets) }

@@ -7,8 +7,8 @@ public enum PostgresError: LocalizedError, Equatable, Sendable {
     /// The connection broke mid-conversation (server restart, `pg_terminate_backend`, network):
     /// the current transaction was not committed.
     case connectionLost(reason: String)
-    /// The server rejected a statement. `sqlState` is the five-character SQLSTATE code.
-    case server(sqlState: String, message: String, detail: String?, hint: String?)
+    /// The server rejected the statement named `statement` (nil for unnamed SQL).
+    case server(sqlState: SQLState, message: String, detail: String?, hint: String?, statement: String?)
     /// A statement returned something other than what the caller expected.
     case unexpectedResult(String)
     /// A value handed to the database cannot be written (a non-finite price, a bad uuid).
@@ -17,8 +17,14 @@ public enum PostgresError: LocalizedError, Equatable, Sendable {
     case outOfMemory
 
     /// The SQLSTATE code when the server sent one.
-    public var sqlState: String? {
-        if case let .server(code, _, _, _) = self { return code }
+    public var sqlState: SQLState? {
+        if case let .server(code, _, _, _, _) = self { return code }
+        return nil
+    }
+
+    /// The name of the statement the server rejected, when it had one.
+    public var statement: String? {
+        if case let .server(_, _, _, _, name) = self { return name }
         return nil
     }
 
@@ -31,15 +37,15 @@ public enum PostgresError: LocalizedError, Equatable, Sendable {
         }
     }
 
-    /// 57014: the statement was cancelled (`PostgresCanceller`, a stop): nothing of its transaction was committed.
-    public var isQueryCancelled: Bool { sqlState == "57014" }
+    /// The statement was cancelled (`PostgresCanceller`, a stop): nothing of its transaction was committed.
+    public var isQueryCancelled: Bool { sqlState == .queryCanceled }
 
-    /// 42501: the role lacks a privilege (for example a read-only role asked to write).
-    public var isInsufficientPrivilege: Bool { sqlState == "42501" }
-    /// 42P01: a table does not exist (for example barfill's tables before `barfill migrate`).
-    public var isUndefinedTable: Bool { sqlState == "42P01" }
-    /// 25006: a write in a read-only transaction (a hot standby, `default_transaction_read_only`).
-    public var isReadOnlyTransaction: Bool { sqlState == "25006" }
+    /// The role lacks a privilege (for example a read-only role asked to write).
+    public var isInsufficientPrivilege: Bool { sqlState == .insufficientPrivilege }
+    /// A table does not exist (for example barfill's tables before `barfill migrate`).
+    public var isUndefinedTable: Bool { sqlState == .undefinedTable }
+    /// A write in a read-only transaction (a hot standby, `default_transaction_read_only`).
+    public var isReadOnlyTransaction: Bool { sqlState == .readOnlySQLTransaction }
 
     public var errorDescription: String? {
         switch self {
@@ -47,8 +53,8 @@ public enum PostgresError: LocalizedError, Equatable, Sendable {
             "cannot connect to PostgreSQL: \(reason). Check --database, DATABASE_URL or the PG* variables."
         case let .connectionLost(reason):
             "the PostgreSQL connection was lost: \(reason). Nothing from the unfinished transaction was written; run the command again."
-        case let .server(code, message, detail, hint):
-            "PostgreSQL error \(code): \(message)" + (detail.map { " (\($0))" } ?? "") + (hint.map { ". Hint: \($0)" } ?? "")
+        case let .server(code, message, detail, hint, statement):
+            "PostgreSQL error \(code)" + (statement.map { " in \($0)" } ?? "") + ": \(message)" + (detail.map { " (\($0))" } ?? "") + (hint.map { ". Hint: \($0)" } ?? "")
         case let .unexpectedResult(what):
             "unexpected answer from PostgreSQL: \(what)"
         case let .invalidInput(what):

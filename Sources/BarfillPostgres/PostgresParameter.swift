@@ -46,3 +46,17 @@ extension Array: PostgresParameter where Element: PostgresParameter {
 
 extension Timeframe: PostgresParameter { public var postgresText: String { rawValue } }
 extension ProviderName: PostgresParameter { public var postgresText: String { rawValue } }
+
+/// One statement as barfill sends it: a name that errors carry, the SQL, and its positional parameters.
+/// A value the SQL uses twice is bound once and referred to by the same `$n`.
+public struct PostgresQuery {
+    public let name: String
+    public let sql: String
+    public var parameters: [(any PostgresParameter)?]
+
+    public init(_ name: String, _ sql: String, _ parameters: [(any PostgresParameter)?] = []) {
+        self.name = name
+        self.sql = sql
+        self.parameters = parameters
+    }
+}

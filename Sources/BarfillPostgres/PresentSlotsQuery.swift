@@ -11,13 +11,13 @@ public enum PresentSlotsQuery {
     /// $1 symbol id, $2 timeframe (typed by `ohlc_bars.timeframe`, enum or text, so the index
     /// serves the range), $3 and $4 the first and last slot start.
     static let bars = """
-        SELECT extract(epoch FROM ts)::bigint FROM ohlc_bars
+        SELECT extract(epoch FROM ts)::bigint AS ts FROM ohlc_bars
         WHERE symbol_id = $1::uuid AND timeframe = $2 AND ts >= $3::timestamptz AND ts <= $4::timestamptz
         """
 
     /// $1 symbol id, $2 timeframe as text (the ledger's), $3 and $4 the first and last slot start.
     static let ledger = """
-        SELECT extract(epoch FROM from_ts)::bigint, extract(epoch FROM to_ts)::bigint FROM barfill.empty_ranges
+        SELECT extract(epoch FROM from_ts)::bigint AS from_ts, extract(epoch FROM to_ts)::bigint AS to_ts FROM barfill.empty_ranges
         WHERE symbol_id = $1::uuid AND timeframe = $2::text AND from_ts <= $4::timestamptz AND to_ts > $3::timestamptz
         """
 
@@ -32,13 +32,16 @@ public enum PresentSlotsQuery {
         var answer = Answer()
         guard let first = slotStarts.min(), let last = slotStarts.max() else { return answer }
         let wanted = Set(slotStarts)
-        let stored = try connection.query(bars, [symbolId, timeframe, Timestamp(first), Timestamp(last)])
-        for row in 0..<stored.rowCount {
-            if let ts = try stored.int64(row, 0), wanted.contains(ts) { answer.present.insert(ts) }
+        let stored = try connection.query(PostgresQuery("precheck bars", bars, [symbolId, timeframe, Timestamp(first), Timestamp(last)]))
+        let ts = try stored.column("ts", as: Int64.self)
+        for row in stored.rows {
+            let ts = try row.decode(ts)
+            if wanted.contains(ts) { answer.present.insert(ts) }
         }
-        let ranges = try connection.query(ledger, [symbolId, timeframe.rawValue, Timestamp(first), Timestamp(last)])
-        for row in 0..<ranges.rowCount {
-            guard let from = try ranges.int64(row, 0), let to = try ranges.int64(row, 1) else { continue }
+        let ranges = try connection.query(PostgresQuery("precheck ledger", ledger, [symbolId, timeframe.rawValue, Timestamp(first), Timestamp(last)]))
+        let rangeFrom = try ranges.column("from_ts", as: Int64.self), rangeTo = try ranges.column("to_ts", as: Int64.self)
+        for row in ranges.rows {
+            let (from, to) = try row.decode(rangeFrom, rangeTo)
             for ts in wanted where from <= ts && ts < to && !answer.present.contains(ts) { answer.ledgered.insert(ts) }
         }
         return answer

@@ -12,26 +12,25 @@ public struct ProviderBudgetStore {
     /// caller dies before sending. `inFlightSeconds`: how long an unanswered grant counts as in flight.
     public func grant(provider: String, keyFingerprint: String, limits: [(requests: Int, seconds: Double)],
                       inFlightSeconds: Double) throws(PostgresError) -> BudgetGrant {
-        let result = try connection.query("""
+        let row = try connection.query(PostgresQuery("grant provider request", """
             SELECT request_id::text, wait_seconds FROM barfill.grant_provider_request($1, $2, $3::integer[], $4::double precision[], $5)
-            """, [provider, keyFingerprint, limits.map(\.requests), limits.map(\.seconds), inFlightSeconds])
-        guard result.rowCount == 1 else { throw .unexpectedResult("grant_provider_request returned \(result.rowCount) rows") }
-        if let id = result.string(0, 0) { return .granted(id: id) }
-        return .wait(seconds: try result.double(0, 1) ?? 0)
+            """, [provider, keyFingerprint, limits.map(\.requests), limits.map(\.seconds), inFlightSeconds])).onlyRow()
+        if let id = try row.decode("request_id", as: String?.self) { return .granted(id: id) }
+        return .wait(seconds: try row.decode("wait_seconds", as: Double?.self) ?? 0)
     }
 
     /// The answer to grant `id` arrived: the request counts from now.
     public func answered(_ id: String) throws(PostgresError) {
-        try connection.query("SELECT barfill.provider_request_answered($1::uuid)", [id])
+        try connection.query(PostgresQuery("provider request answered", "SELECT barfill.provider_request_answered($1::uuid)", [id]))
     }
 
     /// Grant `id` was never sent (the connection was refused): it no longer counts.
     public func neverSent(_ id: String) throws(PostgresError) {
-        try connection.query("SELECT barfill.provider_request_never_sent($1::uuid)", [id])
+        try connection.query(PostgresQuery("provider request never sent", "SELECT barfill.provider_request_never_sent($1::uuid)", [id]))
     }
 
     /// A 429: no process is granted a request with this key for `seconds` (real) from now.
     public func block(provider: String, keyFingerprint: String, seconds: Double) throws(PostgresError) {
-        try connection.query("SELECT barfill.block_provider_key($1, $2, $3)", [provider, keyFingerprint, seconds])
+        try connection.query(PostgresQuery("block provider key", "SELECT barfill.block_provider_key($1, $2, $3)", [provider, keyFingerprint, seconds]))
     }
 }

@@ -59,18 +59,21 @@ public struct RequestQueue {
     /// `barfill.request_backfill`: what the app calls.
     public func enqueue(ticker: String, timeframes: [String]? = nil, reason: String = "manual",
                         from: Int64? = nil, until: Int64? = nil) throws -> [(id: Int64, timeframe: String, state: String, created: Bool)] {
-        let rows = try connection.query(
+        let rows = try connection.query(PostgresQuery("request backfill",
             "SELECT request_id, timeframe, state, created FROM barfill.request_backfill($1, $2::text[], $3, $4::timestamptz, $5::timestamptz)",
-            [ticker, timeframes, reason, from.map(Timestamp.init), until.map(Timestamp.init)])
-        return try (0..<rows.rowCount).map { row in
-            (try rows.int64(row, 0)!, rows.string(row, 1)!, rows.string(row, 2)!, rows.bool(row, 3)!)
+            [ticker, timeframes, reason, from.map(Timestamp.init), until.map(Timestamp.init)]))
+        let id = try rows.column("request_id", as: Int64.self), timeframe = try rows.column("timeframe", as: String.self)
+        let state = try rows.column("state", as: String.self), created = try rows.column("created", as: Bool.self)
+        return try rows.rows.map { row in
+            let (id, timeframe, state, created) = try row.decode(id, timeframe, state, created)
+            return (id, timeframe, state, created)
         }
     }
 
     /// Takes the most urgent runnable request (queued and due, or running with an expired lease)
     /// and leases it to `owner` for `leaseSeconds`. Nil when nothing is runnable.
     public func claim(owner: String, leaseSeconds: Int) throws -> BackfillRequest? {
-        let rows = try connection.query("""
+        let rows = try connection.query(PostgresQuery("claim request", """
             WITH next AS (
                 SELECT r.id FROM barfill.requests r
                 WHERE r.state IN ('queued', 'running')
@@ -85,27 +88,29 @@ public struct RequestQueue {
                 started_at = coalesce(r.started_at, now()), updated_at = now()
             FROM next, barfill.timeframe_settings ts, public.symbols s
             WHERE r.id = next.id AND ts.timeframe = r.timeframe AND s.id = r.symbol_id
-            RETURNING r.id, r.symbol_id::text, s.ticker, r.timeframe, r.reason,
-                floor(extract(epoch FROM coalesce(r.window_from, coalesce(r.window_until, now()) - ts.default_depth)))::bigint,
-                floor(extract(epoch FROM coalesce(r.window_until, now())))::bigint,
+            RETURNING r.id, r.symbol_id::text AS symbol_id, s.ticker, r.timeframe, r.reason,
+                floor(extract(epoch FROM coalesce(r.window_from, coalesce(r.window_until, now()) - ts.default_depth)))::bigint AS window_from,
+                floor(extract(epoch FROM coalesce(r.window_until, now())))::bigint AS window_until,
                 r.attempts, r.revision
-            """, [owner, leaseSeconds])
+            """, [owner, leaseSeconds]))
         guard rows.rowCount == 1 else { return nil }
-        let name = rows.string(0, 3)!
+        let row = rows[0]
+        let name = try row.decode("timeframe", as: String.self)
         guard let timeframe = Timeframe(rawValue: name) else {
-            throw PostgresError.unexpectedResult("request \(rows.string(0, 0) ?? "") has timeframe \(name), which barfill does not know")
+            throw PostgresError.unexpectedResult("request \(try row.decode("id", as: Int64.self)) has timeframe \(name), which barfill does not know")
         }
-        return BackfillRequest(id: try rows.int64(0, 0)!, symbolId: rows.string(0, 1)!, ticker: rows.string(0, 2)!,
-                               timeframe: timeframe, reason: rows.string(0, 4)!, from: try rows.int64(0, 5)!,
-                               until: try rows.int64(0, 6)!, attempts: try rows.int(0, 7)!, revision: try rows.int(0, 8)!)
+        return BackfillRequest(id: try row.decode("id"), symbolId: try row.decode("symbol_id"), ticker: try row.decode("ticker"),
+                               timeframe: timeframe, reason: try row.decode("reason"), from: try row.decode("window_from"),
+                               until: try row.decode("window_until"), attempts: try row.decode("attempts"),
+                               revision: try row.decode("revision"))
     }
 
     /// Extends the lease; false when it is no longer ours (expired and taken over, or ended).
     public func renew(_ id: Int64, owner: String, leaseSeconds: Int) throws -> Bool {
-        try connection.query("""
+        try connection.query(PostgresQuery("renew request lease", """
             UPDATE barfill.requests SET lease_expires_at = now() + make_interval(secs => $3), updated_at = now()
             WHERE id = $1 AND state = 'running' AND lease_owner = $2
-            """, [id, owner, leaseSeconds]).affectedRows == 1
+            """, [id, owner, leaseSeconds])).affectedRows == 1
     }
 
     /// The request's window is complete: `done`, or back to `queued` when a later request widened
@@ -146,16 +151,16 @@ public struct RequestQueue {
     /// Gives back every lease `owner` holds (a worker stopping): those requests are queued again.
     @discardableResult
     public func release(owner: String) throws -> Int {
-        try connection.query("""
+        try connection.query(PostgresQuery("release request leases", """
             UPDATE barfill.requests SET state = 'queued', lease_owner = NULL, lease_expires_at = NULL,
                 next_attempt_at = now(), updated_at = now()
             WHERE state = 'running' AND lease_owner = $1
-            """, [owner]).affectedRows
+            """, [owner])).affectedRows
     }
 
     private func end(_ id: Int64, owner: String, result: RequestResult, sql assignments: String,
                      extra: [(any PostgresParameter)?]) throws -> String? {
-        let rows = try connection.query("""
+        let rows = try connection.query(PostgresQuery("end request", """
             UPDATE barfill.requests SET
                 \(assignments),
                 lease_owner = NULL, lease_expires_at = NULL, updated_at = now(),
@@ -163,26 +168,28 @@ public struct RequestQueue {
                 gaps_left = coalesce($5, gaps_left)
             WHERE id = $1 AND state = 'running' AND lease_owner = $2
             RETURNING state
-            """, [id, owner, result.providerRequests, result.barsInserted, result.gapsLeft] + extra)
-        return rows.rowCount == 1 ? rows.string(0, 0) : nil
+            """, [id, owner, result.providerRequests, result.barsInserted, result.gapsLeft] + extra))
+        return rows.rowCount == 1 ? try rows[0].decode("state", as: String.self) : nil
     }
 
     /// Counts by state and reason, the oldest queued request, and how many are runnable now.
     public func summary() throws -> QueueSummary {
-        let rows = try connection.query("""
-            SELECT state, reason, count(*)::bigint FROM barfill.requests GROUP BY state, reason ORDER BY state, reason
-            """)
-        let counts = try (0..<rows.rowCount).map {
-            QueueSummary.Count(state: rows.string($0, 0)!, reason: rows.string($0, 1)!, count: try rows.int($0, 2)!)
+        let rows = try connection.query(PostgresQuery("count requests", """
+            SELECT state, reason, count(*)::bigint AS requests FROM barfill.requests GROUP BY state, reason ORDER BY state, reason
+            """))
+        let state = try rows.column("state", as: String.self), reason = try rows.column("reason", as: String.self)
+        let count = try rows.column("requests", as: Int.self)
+        let counts = try rows.rows.map { row in
+            QueueSummary.Count(state: try row.decode(state), reason: try row.decode(reason), count: try row.decode(count))
         }
-        let head = try connection.query("""
-            SELECT floor(extract(epoch FROM min(created_at) FILTER (WHERE state = 'queued')))::bigint,
-                   floor(extract(epoch FROM now()))::bigint,
+        let head = try connection.query(PostgresQuery("queue head", """
+            SELECT floor(extract(epoch FROM min(created_at) FILTER (WHERE state = 'queued')))::bigint AS oldest_queued_at,
+                   floor(extract(epoch FROM now()))::bigint AS now,
                    count(*) FILTER (WHERE (state = 'queued' AND next_attempt_at <= now())
-                                       OR (state = 'running' AND lease_expires_at < now()))
+                                       OR (state = 'running' AND lease_expires_at < now())) AS runnable
             FROM barfill.requests WHERE state IN ('queued', 'running')
-            """)
-        return QueueSummary(counts: counts, oldestQueuedAt: try head.int64(0, 0), now: try head.int64(0, 1)!,
-                            runnable: try head.int(0, 2) ?? 0)
+            """)).onlyRow()
+        return QueueSummary(counts: counts, oldestQueuedAt: try head.decode("oldest_queued_at"), now: try head.decode("now"),
+                            runnable: try head.decode("runnable", as: Int?.self) ?? 0)
     }
 }

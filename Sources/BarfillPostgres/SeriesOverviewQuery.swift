@@ -32,12 +32,12 @@ public struct SeriesOverview: Sendable, Hashable {
 /// bar, and the backfill status. Filters are optional; nil lists every series that has bars.
 public enum SeriesOverviewQuery {
     static let withStatus = """
-        SELECT s.ticker, b.timeframe::text, count(*),
-               extract(epoch FROM min(b.ts))::bigint, extract(epoch FROM max(b.ts))::bigint,
-               extract(epoch FROM max(st.last_run_at))::bigint, max(st.last_result),
-               extract(epoch FROM max(st.verified_through))::bigint,
+        SELECT s.ticker, b.timeframe::text AS timeframe, count(*) AS bars,
+               extract(epoch FROM min(b.ts))::bigint AS oldest, extract(epoch FROM max(b.ts))::bigint AS newest,
+               extract(epoch FROM max(st.last_run_at))::bigint AS last_run_at, max(st.last_result) AS last_result,
+               extract(epoch FROM max(st.verified_through))::bigint AS verified_through,
                (SELECT count(*) FROM barfill.empty_ranges e
-                 WHERE e.symbol_id = b.symbol_id AND e.timeframe = b.timeframe::text)
+                 WHERE e.symbol_id = b.symbol_id AND e.timeframe = b.timeframe::text) AS confirmed_empty_ranges
         FROM ohlc_bars b
         JOIN symbols s ON s.id = b.symbol_id
         LEFT JOIN barfill.backfill_status st ON st.symbol_id = b.symbol_id AND st.timeframe = b.timeframe::text
@@ -49,9 +49,10 @@ public enum SeriesOverviewQuery {
 
     /// The same without barfill's tables, for a database `barfill migrate` has not touched.
     static let barsOnly = """
-        SELECT s.ticker, b.timeframe::text, count(*),
-               extract(epoch FROM min(b.ts))::bigint, extract(epoch FROM max(b.ts))::bigint,
-               NULL::bigint, NULL::text, NULL::bigint, 0::bigint
+        SELECT s.ticker, b.timeframe::text AS timeframe, count(*) AS bars,
+               extract(epoch FROM min(b.ts))::bigint AS oldest, extract(epoch FROM max(b.ts))::bigint AS newest,
+               NULL::bigint AS last_run_at, NULL::text AS last_result, NULL::bigint AS verified_through,
+               0::bigint AS confirmed_empty_ranges
         FROM ohlc_bars b
         JOIN symbols s ON s.id = b.symbol_id
         WHERE ($1::text[] IS NULL OR s.ticker = ANY($1::text[]))
@@ -61,14 +62,16 @@ public enum SeriesOverviewQuery {
         """
 
     public static func run(_ connection: PostgresConnection, symbols: [String]?, timeframes: [Timeframe]?) throws -> [SeriesOverview] {
-        let migrated = try connection.query("SELECT to_regclass('barfill.backfill_status') IS NOT NULL").bool(0, 0) ?? false
-        let rows = try connection.query(migrated ? withStatus : barsOnly,
-                                        [symbols, timeframes?.map(\.rawValue)])
-        return try (0..<rows.rowCount).map { row in
-            SeriesOverview(symbol: rows.string(row, 0) ?? "", timeframe: rows.string(row, 1) ?? "",
-                           bars: try rows.int(row, 2) ?? 0, oldest: try rows.int64(row, 3), newest: try rows.int64(row, 4),
-                           lastRunAt: try rows.int64(row, 5), lastResult: rows.string(row, 6),
-                           verifiedThrough: try rows.int64(row, 7), confirmedEmptyRanges: try rows.int(row, 8) ?? 0)
+        let migrated = try connection.query(PostgresQuery("status tables exist",
+            "SELECT to_regclass('barfill.backfill_status') IS NOT NULL")).scalar(as: Bool.self)
+        let rows = try connection.query(PostgresQuery("series overview", migrated ? withStatus : barsOnly,
+                                                      [symbols, timeframes?.map(\.rawValue)]))
+        return try rows.rows.map { row in
+            SeriesOverview(symbol: try row.decode("ticker"), timeframe: try row.decode("timeframe"),
+                           bars: try row.decode("bars"), oldest: try row.decode("oldest"), newest: try row.decode("newest"),
+                           lastRunAt: try row.decode("last_run_at"), lastResult: try row.decode("last_result"),
+                           verifiedThrough: try row.decode("verified_through"),
+                           confirmedEmptyRanges: try row.decode("confirmed_empty_ranges"))
         }
     }
 }

@@ -12,7 +12,7 @@ enum UpsertQuery {
             ON CONFLICT (symbol_id, timeframe, ts) DO NOTHING
             RETURNING (xmax = 0) AS inserted
         )
-        SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM written
+        SELECT count(*) FILTER (WHERE inserted) AS inserted, count(*) FILTER (WHERE NOT inserted) AS updated FROM written
         """
 
     static let overwrite = """
@@ -27,6 +27,6 @@ enum UpsertQuery {
                   IS DISTINCT FROM (EXCLUDED.open, EXCLUDED.high, EXCLUDED.low, EXCLUDED.close, EXCLUDED.volume)
             RETURNING (xmax = 0) AS inserted
         )
-        SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM written
+        SELECT count(*) FILTER (WHERE inserted) AS inserted, count(*) FILTER (WHERE NOT inserted) AS updated FROM written
         """
 }

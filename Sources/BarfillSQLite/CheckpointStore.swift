@@ -1,3 +1,4 @@
+import BarfillCore
 import Foundation
 import Synchronization
 
@@ -53,7 +54,7 @@ public struct ChunkCounts: Sendable, Equatable, Codable {
 public struct ChunkProgress: Sendable, Equatable {
     public var chunkID: String
     public var symbol: String
-    public var timeframe: String
+    public var timeframe: Timeframe
     public var status: ChunkStatus
     public var attempts: Int
     public var counts: ChunkCounts
@@ -70,8 +71,8 @@ public struct ChunkProgress: Sendable, Equatable {
 public struct ChunkKey: Sendable, Hashable {
     public var id: String
     public var symbol: String
-    public var timeframe: String
-    public init(id: String, symbol: String, timeframe: String) {
+    public var timeframe: Timeframe
+    public init(id: String, symbol: String, timeframe: Timeframe) {
         self.id = id
         self.symbol = symbol
         self.timeframe = timeframe
@@ -242,7 +243,7 @@ public final class CheckpointStore: Sendable {
                     ON CONFLICT (plan_key, chunk_id) DO NOTHING
                     """)
                 for chunk in chunks {
-                    try insert.bind(.text(planKey), .text(chunk.id), .text(chunk.symbol), .text(chunk.timeframe)).run()
+                    try insert.bind(.text(planKey), .text(chunk.id), .text(chunk.symbol), .text(chunk.timeframe.rawValue)).run()
                 }
             }
         }
@@ -257,23 +258,34 @@ public final class CheckpointStore: Sendable {
                        last_error, next_attempt_at, started_at, finished_at, duration_ms
                 FROM chunks WHERE plan_key = ?1
                 """).bind(.text(planKey))
+            let column = statement.column(named:)
+            let chunkID = column("chunk_id"), symbol = column("symbol"), timeframe = column("timeframe")
+            let status = column("status"), attempts = column("attempts"), requests = column("requests")
+            let fetched = column("bars_fetched"), inserted = column("bars_inserted"), updated = column("bars_updated")
+            let unchanged = column("bars_unchanged"), rejected = column("bars_rejected"), offGrid = column("bars_off_grid")
+            let confirmedEmpty = column("confirmed_empty"), lastError = column("last_error")
+            let nextAttemptAt = column("next_attempt_at"), startedAt = column("started_at")
+            let finishedAt = column("finished_at"), duration = column("duration_ms")
             var rows: [String: ChunkProgress] = [:]
             while try statement.step() {
-                let id = statement.text(at: 0) ?? ""
-                guard let status = ChunkStatus(rawValue: statement.text(at: 3) ?? "") else {
+                let id = statement.text(at: chunkID) ?? ""
+                guard let status = ChunkStatus(rawValue: statement.text(at: status) ?? "") else {
                     throw CheckpointError.corrupt(path: path, reason: "chunk \(id) has an unknown status")
                 }
+                guard let timeframe = Timeframe(rawValue: statement.text(at: timeframe) ?? "") else {
+                    throw CheckpointError.corrupt(path: path, reason: "chunk \(id) has an unknown timeframe")
+                }
                 let counts = ChunkCounts(
-                    requests: Int(statement.int64(at: 5)), fetched: Int(statement.int64(at: 6)),
-                    inserted: Int(statement.int64(at: 7)), updated: Int(statement.int64(at: 8)),
-                    unchanged: Int(statement.int64(at: 9)), rejected: Int(statement.int64(at: 10)),
-                    offGrid: Int(statement.int64(at: 11)), confirmedEmpty: Int(statement.int64(at: 12)))
+                    requests: Int(statement.int64(at: requests)), fetched: Int(statement.int64(at: fetched)),
+                    inserted: Int(statement.int64(at: inserted)), updated: Int(statement.int64(at: updated)),
+                    unchanged: Int(statement.int64(at: unchanged)), rejected: Int(statement.int64(at: rejected)),
+                    offGrid: Int(statement.int64(at: offGrid)), confirmedEmpty: Int(statement.int64(at: confirmedEmpty)))
                 rows[id] = ChunkProgress(
-                    chunkID: id, symbol: statement.text(at: 1) ?? "", timeframe: statement.text(at: 2) ?? "",
-                    status: status, attempts: Int(statement.int64(at: 4)), counts: counts,
-                    lastError: statement.text(at: 13), nextAttemptAt: statement.optionalInt64(at: 14),
-                    startedAt: statement.optionalInt64(at: 15), finishedAt: statement.optionalInt64(at: 16),
-                    durationMilliseconds: statement.optionalInt64(at: 17))
+                    chunkID: id, symbol: statement.text(at: symbol) ?? "", timeframe: timeframe,
+                    status: status, attempts: Int(statement.int64(at: attempts)), counts: counts,
+                    lastError: statement.text(at: lastError), nextAttemptAt: statement.optionalInt64(at: nextAttemptAt),
+                    startedAt: statement.optionalInt64(at: startedAt), finishedAt: statement.optionalInt64(at: finishedAt),
+                    durationMilliseconds: statement.optionalInt64(at: duration))
             }
             return rows
         }
@@ -354,22 +366,26 @@ public final class CheckpointStore: Sendable {
     public func plans() throws(CheckpointError) -> [PlanProgress] {
         try withDatabase { db in
             let statement = try db.prepare("""
-                SELECT p.plan_key, p.first_run_at, p.last_run_at, c.status, count(c.chunk_id)
+                SELECT p.plan_key AS plan_key, p.first_run_at AS first_run_at, p.last_run_at AS last_run_at,
+                       c.status AS status, count(c.chunk_id) AS chunks
                 FROM plans p LEFT JOIN chunks c USING (plan_key)
                 GROUP BY p.plan_key, c.status
                 ORDER BY p.last_run_at DESC, p.plan_key
                 """)
+            let column = statement.column(named:)
+            let planKey = column("plan_key"), firstRunAt = column("first_run_at"), lastRunAt = column("last_run_at")
+            let status = column("status"), chunks = column("chunks")
             var order: [String] = []
             var plans: [String: PlanProgress] = [:]
             while try statement.step() {
-                let key = statement.text(at: 0) ?? ""
+                let key = statement.text(at: planKey) ?? ""
                 if plans[key] == nil {
                     order.append(key)
-                    plans[key] = PlanProgress(planKey: key, firstRunAt: statement.int64(at: 1),
-                                              lastRunAt: statement.int64(at: 2), byStatus: [:])
+                    plans[key] = PlanProgress(planKey: key, firstRunAt: statement.int64(at: firstRunAt),
+                                              lastRunAt: statement.int64(at: lastRunAt), byStatus: [:])
                 }
-                if let status = statement.text(at: 3).flatMap(ChunkStatus.init(rawValue:)) {
-                    plans[key]?.byStatus[status] = Int(statement.int64(at: 4))
+                if let status = statement.text(at: status).flatMap(ChunkStatus.init(rawValue:)) {
+                    plans[key]?.byStatus[status] = Int(statement.int64(at: chunks))
                 }
             }
             return order.compactMap { plans[$0] }
@@ -380,16 +396,19 @@ public final class CheckpointStore: Sendable {
     public func seriesProgress() throws(CheckpointError) -> [SeriesProgress] {
         try withDatabase { db in
             let statement = try db.prepare("""
-                SELECT symbol, timeframe, count(*), sum(status IN ('done', 'skipped')), sum(status = 'failed'),
-                       max(finished_at)
+                SELECT symbol, timeframe, count(*) AS chunks, sum(status IN ('done', 'skipped')) AS finished,
+                       sum(status = 'failed') AS failed, max(finished_at) AS last_finished_at
                 FROM chunks GROUP BY symbol, timeframe ORDER BY symbol, timeframe
                 """)
+            let column = statement.column(named:)
+            let symbol = column("symbol"), timeframe = column("timeframe"), chunks = column("chunks")
+            let finished = column("finished"), failed = column("failed"), lastFinishedAt = column("last_finished_at")
             var rows: [SeriesProgress] = []
             while try statement.step() {
-                rows.append(SeriesProgress(symbol: statement.text(at: 0) ?? "", timeframe: statement.text(at: 1) ?? "",
-                                           chunks: Int(statement.int64(at: 2)), finished: Int(statement.int64(at: 3)),
-                                           failed: Int(statement.int64(at: 4)),
-                                           lastFinishedAt: statement.optionalInt64(at: 5)))
+                rows.append(SeriesProgress(symbol: statement.text(at: symbol) ?? "", timeframe: statement.text(at: timeframe) ?? "",
+                                           chunks: Int(statement.int64(at: chunks)), finished: Int(statement.int64(at: finished)),
+                                           failed: Int(statement.int64(at: failed)),
+                                           lastFinishedAt: statement.optionalInt64(at: lastFinishedAt)))
             }
             return rows
         }

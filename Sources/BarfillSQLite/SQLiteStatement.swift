@@ -77,6 +77,16 @@ public final class SQLiteStatement {
         while try step() {}
     }
 
+    /// The index of the result column called `name` (its alias, else its name). Find it once
+    /// before the loop and read each row with it. The SQL sits next to the call, so a name it
+    /// does not have is a programming error, not bad input.
+    public func column(named name: String) -> Int32 {
+        for index in 0..<sqlite3_column_count(handle) {
+            if let found = sqlite3_column_name(handle, index), String(cString: found) == name { return index }
+        }
+        preconditionFailure("the statement has no result column \(name)")
+    }
+
     public func isNull(at column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_NULL }
     public func int64(at column: Int32) -> Int64 { sqlite3_column_int64(handle, column) }
     public func double(at column: Int32) -> Double { sqlite3_column_double(handle, column) }

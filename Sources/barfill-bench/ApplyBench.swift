@@ -41,7 +41,7 @@ enum ApplyBench {
         defer { simulator.stop() }
         let settings = try ProviderSettings(provider: .massive, baseURL: simulator.massiveBaseURL, key: APIKey(key)!)
         let limiter = RateLimiter(provider: .massive, key: APIKey(key)!, limits: [RateLimit(requests: 1_000_000, per: 1)])
-        let connections = ApplyConnections(databaseURL: db.url, limiters: [.massive: limiter]) { _, limiter in
+        let connections = WorkerWiring(databaseURL: db.url, limiters: [.massive: limiter]) { _, limiter in
             try MassiveClient(settings: settings, limiter: limiter)
         }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("barfill-bench-apply-\(UUID().uuidString)")

@@ -71,7 +71,7 @@ enum BigPlanBench {
             let limiter = RateLimiter(provider: .massive, key: APIKey("bench-key-0000000000000001")!,
                                       limits: [RateLimit(requests: 1_000_000, per: 1)])
             // No provider is ever reached: a budget of zero requests stops the run before its first chunk.
-            let connections = ApplyConnections(databaseURL: url, limiters: [.massive: limiter]) { _, _ in
+            let connections = WorkerWiring(databaseURL: url, limiters: [.massive: limiter]) { _, _ in
                 throw BigPlanBenchError.usage
             }
             let checkpoint = try CheckpointStore(path: checkpointPath)

@@ -105,7 +105,7 @@ enum BudgetBench {
         for index in 1...processes {
             let limiter = RateLimiter(provider: .massive, key: key, limits: limit)
             await limiter.share(PostgresProviderBudget(databaseURL: db.url))
-            let connections = ApplyConnections(databaseURL: db.url, limiters: [.massive: limiter]) { _, limiter in
+            let connections = WorkerWiring(databaseURL: db.url, limiters: [.massive: limiter]) { _, limiter in
                 try MassiveClient(settings: settings, limiter: limiter)
             }
             let checkpoint = try CheckpointStore(path: directory.appendingPathComponent("checkpoint-\(index).sqlite").path)

@@ -30,7 +30,7 @@ struct ApplyCommandFaultTests {
     }
 
     @Test func anUnreachableProviderExits75NamingTheURLAndCountsNoRequest() async throws {
-        let port = try Self.closedPort()
+        let port = try LoopbackPort.closed()
         let base = "http://127.0.0.1:\(port)/massive"
         let setup = try ApplyCommandTests.setup(environment: ["MASSIVE_BASE_URL": base])
         let before = try setup.barCount()
@@ -48,25 +48,5 @@ struct ApplyCommandFaultTests {
         #expect((report?["totals"] as? [String: Int])?["requests"] == 0)
         // The run stopped at the first chunk: the others were not tried against a provider that is not there.
         #expect((report?["chunks"] as? [Any])?.count == 1)
-    }
-
-    /// A TCP port on 127.0.0.1 that nothing listens on (bound, then closed).
-    static func closedPort() throws -> UInt16 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw POSIXError(.EBADF) }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0 else { throw POSIXError(.EADDRINUSE) }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        return UInt16(bigEndian: address.sin_port)
     }
 }

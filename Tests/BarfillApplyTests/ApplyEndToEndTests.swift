@@ -44,14 +44,10 @@ struct ApplyEndToEndTests {
         }
         try fixture.database.insertBars(d1Bars, symbolId: aaplD1, timeframe: .d1)
         try fixture.seed("QUIET", .h1, holes: [40..<52], illiquid: true)
-        let binary = try BarfillBinary(environment: [
-            "DATABASE_URL": fixture.database.url, "MASSIVE_API_KEY": ApplyFixture.secret,
-            "MASSIVE_BASE_URL": fixture.simulator.massiveBaseURL,
-        ])
-        // As the nightly workflow does: `gaps --output` writes into an existing directory, never makes one.
+        // barfill writes into an existing directory only (a missing one is `cannot write PATH`, exit 1).
         try FileManager.default.createDirectory(at: fixture.directory.appendingPathComponent("plans"),
                                                 withIntermediateDirectories: true)
-        return World(fixture: fixture, binary: binary)
+        return World(fixture: fixture, binary: try fixture.binary())
     }
 
     @Test func gapsWritesAPlanAReviewerAndGitHubActionsCanRead() async throws {

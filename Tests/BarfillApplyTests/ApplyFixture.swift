@@ -109,7 +109,7 @@ final class ApplyFixture: @unchecked Sendable {
             let budget = PostgresProviderBudget(databaseURL: databaseURL ?? database.url)
             for limiter in limiters.values { await limiter.share(budget) }
         }
-        let connections = ApplyConnections(databaseURL: databaseURL ?? database.url, limiters: limiters) { provider, limiter in
+        let connections = WorkerWiring(databaseURL: databaseURL ?? database.url, limiters: limiters) { provider, limiter in
             let retry = RetryPolicy(maxAttempts: 2, baseDelay: 0.01, maxDelay: 0.05)
             switch provider {
             case .massive:
@@ -146,5 +146,20 @@ final class ApplyFixture: @unchecked Sendable {
     /// Requests the simulator answered (optionally only those with `status`).
     func requests(status: Int? = nil) -> [SimulatedProvider.LogEntry] {
         simulator.log.filter { status == nil || $0.status == status }
+    }
+
+    /// The barfill binary pointed at this fixture: its database, and the simulator as Massive with the test key.
+    func binary() throws -> BarfillBinary {
+        try BarfillBinary(environment: [
+            "DATABASE_URL": database.url, "MASSIVE_API_KEY": ApplyFixture.secret,
+            "MASSIVE_BASE_URL": simulator.massiveBaseURL,
+        ])
+    }
+
+    /// Writes `plan` to plan.json in the fixture's directory and returns its path.
+    func write(_ plan: Plan) throws -> String {
+        let path = directory.appendingPathComponent("plan.json").path
+        try Data(plan.encoded()).write(to: URL(fileURLWithPath: path))
+        return path
     }
 }

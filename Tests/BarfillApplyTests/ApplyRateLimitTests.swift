@@ -99,10 +99,8 @@ struct ApplyRateLimitTests {
         let fixture = try ApplyFixture(simulator: SimulatedProvider.Configuration(
             defaultPolicy: SimulatedProvider.KeyPolicy(massive: [RateLimit(requests: 1, per: 3_600)]), retryAfter: true))
         _ = try fixture.seed("AAPL", .h1, holes: Self.holes)
-        let planPath = fixture.directory.appendingPathComponent("plan.json").path
-        try Data(fixture.plan([("AAPL", .h1, Self.holes)]).encoded()).write(to: URL(fileURLWithPath: planPath))
-        let binary = try BarfillBinary(environment: ["DATABASE_URL": fixture.database.url, "MASSIVE_API_KEY": ApplyFixture.secret,
-                                                     "MASSIVE_BASE_URL": fixture.simulator.massiveBaseURL])
+        let planPath = try fixture.write(fixture.plan([("AAPL", .h1, Self.holes)]))
+        let binary = try fixture.binary()
         let run = try await binary.run(["apply", planPath, "--checkpoint", fixture.checkpointPath, "--rate", "massive=6000/min"],
                                        directory: fixture.directory)
         #expect(run.status == 75, "\(run.stderr)")

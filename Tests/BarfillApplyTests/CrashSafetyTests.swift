@@ -29,13 +29,7 @@ struct CrashSafetyTests {
         var ids: [String: String] = [:]
         for ticker in tickers { ids[ticker] = try fixture.seed(ticker, .h1, holes: holes, illiquid: ticker == "QUIET") }
         let plan = fixture.plan(tickers.map { ($0, Timeframe.h1, holes) })
-        let planPath = fixture.directory.appendingPathComponent("plan.json").path
-        try Data(plan.encoded()).write(to: URL(fileURLWithPath: planPath))
-        let binary = try BarfillBinary(environment: [
-            "DATABASE_URL": fixture.database.url, "MASSIVE_API_KEY": ApplyFixture.secret,
-            "MASSIVE_BASE_URL": fixture.simulator.massiveBaseURL,
-        ])
-        return (fixture, binary, planPath, ids)
+        return (fixture, try fixture.binary(), try fixture.write(plan), ids)
     }
 
     /// Every row of the table and the ledger, by ticker, in a form two databases can be compared in.

@@ -36,13 +36,7 @@ struct SharedBudgetTests {
         let fixture = try ApplyFixture(simulator: simulator)
         for ticker in tickers { try fixture.seed(ticker, .h1, holes: holes) }
         let plan = fixture.plan(tickers.map { ($0, Timeframe.h1, holes) })
-        let planPath = fixture.directory.appendingPathComponent("plan.json").path
-        try Data(plan.encoded()).write(to: URL(fileURLWithPath: planPath))
-        let binary = try BarfillBinary(environment: [
-            "DATABASE_URL": fixture.database.url, "MASSIVE_API_KEY": ApplyFixture.secret,
-            "MASSIVE_BASE_URL": fixture.simulator.massiveBaseURL,
-        ])
-        return Setup(fixture: fixture, binary: binary, plan: plan, planPath: planPath)
+        return Setup(fixture: fixture, binary: try fixture.binary(), plan: plan, planPath: try fixture.write(plan))
     }
 
     static func limited(latency: Double = 0) -> SimulatedProvider.Configuration {

@@ -43,7 +43,7 @@ private func day(_ text: String) -> LocalDate { LocalDate(iso: text)! }
     @Test(arguments: GridCase.all)
     func ordinalsAndSlotsConvertBothWaysAndStartsStrictlyIncrease(_ gridCase: GridCase) throws {
         let grid = Grid(timeframe: gridCase.timeframe, options: gridCase.options)
-        var random = SampleGenerator(state: 0xBA2F_111)
+        var random = SeededGenerator(seed: 0xBA2F_111)
         var sample = [0, 1, grid.count - 2]   // each is checked against the slot after it
         sample += (0..<1_500).map { _ in Int.random(in: 0..<grid.count - 1, using: &random) }
         for ordinal in sample {
@@ -72,7 +72,7 @@ private func day(_ text: String) -> LocalDate { LocalDate(iso: text)! }
     @Test(arguments: GridCase.all)
     func windowsHoldExactlyTheSlotsStartingInsideThatHaveEnded(_ gridCase: GridCase) {
         let grid = Grid(timeframe: gridCase.timeframe, options: gridCase.options)
-        var random = SampleGenerator(state: 0x5107)
+        var random = SeededGenerator(seed: 0x5107)
         // Intraday windows span a few days around a DST change, an early close or the calendar's start;
         // daily, weekly and monthly ones up to a year.
         let stretches = gridCase.timeframe.isIntraday

@@ -3,18 +3,6 @@ import Testing
 
 /// `apply --shard I/N`: a deterministic partition of a plan's chunks by series.
 struct ShardTests {
-    /// SplitMix64: the same plans on every run.
-    struct SeededGenerator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     static let tickers = ["AAPL", "MSFT", "IBM", "KO", "PEP", "XOM", "BRK.B", "T", "Z"]
     static let timeframes: [Timeframe] = [.m15, .h1, .d1]
 
@@ -40,17 +28,17 @@ struct ShardTests {
     }
 
     @Test func everyChunkIsInExactlyOneShardAndEverySeriesInOne() {
-        var generator = SeededGenerator(state: 13)
+        var generator = SeededGenerator(seed: 13)
         for _ in 0..<300 {
             let chunks = Self.randomChunks(&generator)
             for count in 1...4 {
                 let parts = (1...count).map { Shard(index: $0, count: count)!.chunks(of: chunks) }
                 let ids = parts.flatMap { $0.map(\.id) }
                 #expect(ids.sorted() == chunks.map(\.id).sorted(), "N=\(count): a chunk missing or in two shards")
-                var owner: [Shard.SeriesKey: Int] = [:]
+                var owner: [SeriesKey: Int] = [:]
                 for (index, part) in parts.enumerated() {
                     for chunk in part {
-                        let previous = owner.updateValue(index, forKey: Shard.SeriesKey(chunk))
+                        let previous = owner.updateValue(index, forKey: SeriesKey(chunk))
                         #expect(previous == nil || previous == index, "N=\(count): series \(chunk.symbol.value) \(chunk.timeframe) split")
                     }
                 }
@@ -59,7 +47,7 @@ struct ShardTests {
     }
 
     @Test func thePartitionDependsOnTheChunksNotOnTheirOrder() {
-        var generator = SeededGenerator(state: 7)
+        var generator = SeededGenerator(seed: 7)
         for _ in 0..<200 {
             let chunks = Self.randomChunks(&generator)
             let shuffled = chunks.shuffled(using: &generator)
@@ -72,11 +60,11 @@ struct ShardTests {
 
     /// Longest processing time first: no shard carries more than the lightest plus one series' requests.
     @Test func shardsAreBalancedByRequests() {
-        var generator = SeededGenerator(state: 99)
+        var generator = SeededGenerator(seed: 99)
         for _ in 0..<200 {
             let chunks = Self.randomChunks(&generator)
-            var perSeries: [Shard.SeriesKey: Int] = [:]
-            for chunk in chunks { perSeries[Shard.SeriesKey(chunk), default: 0] += chunk.requests }
+            var perSeries: [SeriesKey: Int] = [:]
+            for chunk in chunks { perSeries[SeriesKey(chunk), default: 0] += chunk.requests }
             let heaviest = perSeries.values.max() ?? 0
             for count in 2...4 {
                 let loads = (1...count).map { Shard(index: $0, count: count)!.chunks(of: chunks).reduce(0) { $0 + $1.requests } }
@@ -86,10 +74,10 @@ struct ShardTests {
     }
 
     @Test func aPlanRestrictedToAShardKeepsItsSeriesAndSummary() {
-        var generator = SeededGenerator(state: 3)
+        var generator = SeededGenerator(seed: 3)
         let chunks = Self.randomChunks(&generator) + Self.randomChunks(&generator).filter { $0.symbol.value == "Z" }
-        let series = Set(chunks.map(Shard.SeriesKey.init)).map { key in
-            Plan.Series(symbol: Ticker(key.symbol)!, timeframe: Timeframe(rawValue: key.timeframe)!, provider: .massive,
+        let series = Set(chunks.map(SeriesKey.init)).map { key in
+            Plan.Series(symbol: Ticker(key.symbol)!, timeframe: key.timeframe, provider: .massive,
                         from: 0, until: 1, expected: 1, present: 0, offGrid: 0, fingerprint: String(repeating: "0", count: 64))
         }
         let plan = Plan(createdAt: 0, calendar: Plan.Calendar(name: "XNYS", grid: "clock/regular/start-inside", version: "1"),
@@ -98,7 +86,7 @@ struct ShardTests {
         let parts = (1...3).map { plan.restricted(to: Shard(index: $0, count: 3)!) }
         #expect(parts.reduce(0) { $0 + $1.summary.chunks } == plan.summary.chunks)
         #expect(parts.reduce(0) { $0 + $1.summary.missingBars } == plan.summary.missingBars)
-        #expect(parts.reduce(0) { $0 + $1.series.count } == Set(chunks.map(Shard.SeriesKey.init)).count)
+        #expect(parts.reduce(0) { $0 + $1.series.count } == Set(chunks.map(SeriesKey.init)).count)
         for part in parts {
             #expect(Set(part.series.map { "\($0.symbol.value) \($0.timeframe.rawValue)" })
                 == Set(part.chunks.map { "\($0.symbol.value) \($0.timeframe.rawValue)" }))

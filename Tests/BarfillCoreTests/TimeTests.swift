@@ -62,4 +62,12 @@ import Testing
             #expect(Fields.canonicalTime(text) == nil, "\(text)")
         }
     }
+
+    @Test(arguments: [(Int64(0), Int64(0), Int64(0)), (86_399, 0, 86_399), (86_400, 1, 0),
+                      (-1, -1, 86_399), (-86_400, -1, 0), (-86_401, -2, 86_399)])
+    func instantsSplitIntoTheirDayAlsoBefore1970(_ seconds: Int64, _ days: Int64, _ secondOfDay: Int64) {
+        #expect(UTC.day(of: seconds) == (days, secondOfDay))
+        #expect(seconds.floorDivided(by: 86_400) == days)
+        #expect(seconds.ceilingDivided(by: 86_400) == (secondOfDay == 0 ? days : days + 1))
+    }
 }

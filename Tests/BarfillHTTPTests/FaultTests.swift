@@ -1,4 +1,5 @@
 import BarfillCore
+import BarfillTestSupport
 import Foundation
 import Testing
 @testable import BarfillHTTP
@@ -55,7 +56,7 @@ import BarfillSimulator
 
     @Test func aRefusedConnectionNamesTheBaseURLAndCountsNoRequest() async throws {
         // A port that was just free: nothing listens there, so the connection is refused.
-        let port = try Self.closedPort()
+        let port = try LoopbackPort.closed()
         let secret = "sim-refused-key-0123456789"
         let base = "http://127.0.0.1:\(port)/api/v1"
         let limiter = RateLimiter(provider: .finnhub, key: APIKey(secret)!, limits: [RateLimit(requests: 1_000, per: 1)],
@@ -93,25 +94,5 @@ import BarfillSimulator
         await #expect(throws: StopReason.requestBudgetExhausted) { _ = try await finnhub.acquire() }
         await #expect(throws: StopReason.requestBudgetExhausted) { _ = try await massive.acquire() }
         #expect(allowance.spent == 3)
-    }
-
-    /// A TCP port on 127.0.0.1 that nothing listens on (bound, then closed).
-    static func closedPort() throws -> UInt16 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw POSIXError(.EBADF) }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0 else { throw POSIXError(.EADDRINUSE) }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        return UInt16(bigEndian: address.sin_port)
     }
 }

@@ -187,7 +187,7 @@ struct BarStoreTests {
         }
         #expect(try store.recordEmpty(ranges: ranges, symbolId: symbol, timeframe: .h1, provider: .massive) == 0)
         #expect(try store.emptyRanges(symbolId: symbol, timeframe: .h1).map { [$0.from, $0.to] } == ranges.map { [$0.from, $0.to] })
-        let status = try #require(try store.statuses(symbolIds: [symbol])[SeriesKey(symbolId: symbol, timeframe: .h1)])
+        let status = try #require(try store.statuses(symbolIds: [symbol])[SeriesKey(symbol: "AAPL", timeframe: .h1)])
         #expect(status.oldest == Self.start)
         #expect(status.newest == Self.start + 3_600)
         #expect(status.lastResult == "inserted 2")
@@ -196,7 +196,7 @@ struct BarStoreTests {
         try store.updateStatus(symbolId: symbol, timeframe: .h1, result: "scanned",
                                verified: (from: Self.start, through: Self.start + 7_200, grid: "clock/regular/start-inside"))
         try store.updateStatus(symbolId: symbol, timeframe: .h1, result: "filled")
-        let kept = try #require(try store.statuses(symbolIds: [symbol])[SeriesKey(symbolId: symbol, timeframe: .h1)])
+        let kept = try #require(try store.statuses(symbolIds: [symbol])[SeriesKey(symbol: "AAPL", timeframe: .h1)])
         #expect(kept.verifiedThrough == Self.start + 7_200)
         #expect(kept.verifiedFrom == Self.start)
         #expect(kept.grid == "clock/regular/start-inside")

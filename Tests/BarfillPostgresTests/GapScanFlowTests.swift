@@ -58,7 +58,7 @@ struct GapScanFlowTests {
         let outcome = try scanner.record(result.progress)
         #expect(outcome == ScanProgress.Outcome(recorded: 1, notRecordedBecause: nil))
         let hole = grid.firstOrdinal(atOrAfter: NewYork.instant(day(2024, 11, 13), hour: 12, minute: 0))
-        let status = try store.statuses(symbolIds: [aapl])[SeriesKey(symbolId: aapl, timeframe: .h1)]
+        let status = try store.statuses(symbolIds: [aapl])[SeriesKey(symbol: "AAPL", timeframe: .h1)]
         #expect(status?.verifiedThrough == grid.slot(at: hole).start)
         #expect(status?.verifiedFrom == FallWindow.from)
         #expect(status?.grid == GridOptions.default.description)

@@ -234,7 +234,7 @@ struct GapScanTests {
                           symbolId: aapl, timeframe: .h1)
         let scanner = GapScanner(connection: db.connection)
         let store = try BarStore(connection: db.connection)
-        let key = SeriesKey(symbolId: aapl, timeframe: .h1)
+        let key = SeriesKey(symbol: "AAPL", timeframe: .h1)
 
         // A full scan records the start of the earliest gap as the verified point.
         let full = try scanner.scan(request(.h1, until: novemberEnd))
@@ -389,7 +389,8 @@ struct GapScanTests {
         }
         // The scan verified each series through its first remaining gap.
         let statuses = try store.statuses(symbolIds: ids)
-        #expect(ids.map { statuses[SeriesKey(symbolId: $0, timeframe: .h1)]?.verifiedThrough } == ids.map { _ in grid.slot(at: holes[0]).start })
+        #expect(["S0", "S1", "S2"].map { statuses[SeriesKey(symbol: $0, timeframe: .h1)]?.verifiedThrough }
+                == ids.map { _ in grid.slot(at: holes[0]).start })
     }
 
     @Test(arguments: [Timeframe.m15, .h1, .d1])

@@ -41,6 +41,48 @@ struct PostgresConnectionTests {
         #expect(try db.connection.query("SELECT 1").scalar() == "1")
     }
 
+    @Test func readsColumnsByNameWithTypesCheckedOnce() throws {
+        let db = try TestDatabase.fresh(schema: .freshInstall)
+        let rows = try db.connection.query(PostgresQuery("sample", """
+            SELECT n AS id, 'x' || n AS label, CASE WHEN n = 2 THEN NULL ELSE n * 1.5 END::float8 AS price, n > 1 AS later
+            FROM generate_series(1, 3) n ORDER BY n
+            """))
+        let id = try rows.column("id", as: Int64.self), label = try rows.column("label", as: String.self)
+        let price = try rows.column("price", as: Double?.self), later = try rows.column("later", as: Bool.self)
+        let decoded = try rows.rows.map { try $0.decode(id, label, price, later) }
+        #expect(decoded.map(\.0) == [1, 2, 3])
+        #expect(decoded.map(\.1) == ["x1", "x2", "x3"])
+        #expect(decoded.map(\.2) == [1.5, nil, 4.5])
+        #expect(decoded.map(\.3) == [false, true, true])
+        #expect(try rows[1].decode("label", as: String.self) == "x2")
+
+        // A text column asked for as an integer, an unknown name and a NULL into a non-optional
+        // are refused with the statement's name, before or without reading a wrong value.
+        let wrongType = #expect(throws: PostgresError.self) { try rows.column("label", as: Int64.self) }
+        #expect(wrongType?.localizedDescription.contains("sample: column label") == true)
+        let unknown = #expect(throws: PostgresError.self) { try rows.column("ticker", as: String.self) }
+        #expect(unknown?.localizedDescription.contains("no column ticker") == true)
+        let null = #expect(throws: PostgresError.self) { try rows[1].decode(rows.column("price", as: Double.self)) }
+        #expect(null?.localizedDescription.contains("sample: column price is NULL") == true)
+    }
+
+    @Test func serverErrorsNameTheFailingStatement() throws {
+        let db = try TestDatabase.fresh(schema: .freshInstall)
+        let division = #expect(throws: PostgresError.self) {
+            try db.connection.query(PostgresQuery("divide", "SELECT 1 / $1::int", [0]))
+        }
+        #expect(division?.sqlState == .divisionByZero)
+        #expect(division?.statement == "divide")
+        #expect(division?.localizedDescription.hasPrefix("PostgreSQL error 22012 in divide: division by zero") == true)
+        try db.connection.query("CREATE TABLE once (n int PRIMARY KEY)")
+        try db.connection.query("INSERT INTO once VALUES (1)")
+        let duplicate = #expect(throws: PostgresError.self) {
+            try db.connection.query(PostgresQuery("insert once", "INSERT INTO once VALUES ($1)", [1]))
+        }
+        #expect(duplicate?.sqlState == .uniqueViolation)
+        #expect(SQLState.uniqueViolation.rawValue == "23505")
+    }
+
     @Test func connectionErrorsNeverShowThePassword() throws {
         let password = "pa55-w0rd-never-printed"
         // A closed port on loopback: the connect fails after libpq parsed the password.
@@ -192,7 +234,7 @@ struct PostgresConnectionTests {
 
     @Test func asyncDatabaseRunsOffTheCooperativePool() async throws {
         let db = try TestDatabase.fresh(schema: .freshInstall)
-        let database = try await Database.connect(url: db.url)
+        let database = try await PostgresDatabase.connect(url: db.url)
         let answer = try await database.run { connection in
             try connection.query("SELECT $1::int * 2", [21]).scalar()
         }
@@ -204,7 +246,7 @@ struct PostgresConnectionTests {
 struct PostgresCancelTests {
     @Test func aRunningStatementIsCancelledFromAnotherThread() async throws {
         let db = try TestDatabase.fresh(schema: .freshInstall)
-        let database = try await Database.connect(url: db.url, label: "test.cancel")
+        let database = try await PostgresDatabase.connect(url: db.url, label: "test.cancel")
         let started = Date()
         async let sleeping: Void = database.run { connection in _ = try connection.query("SELECT pg_sleep(60)") }
         // Cancel until the statement is seen running (a cancel before it starts does nothing).

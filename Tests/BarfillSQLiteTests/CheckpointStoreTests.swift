@@ -3,7 +3,7 @@ import Testing
 @testable import BarfillSQLite
 
 @Suite struct CheckpointStoreTests {
-    let chunks = (0..<3).map { ChunkKey(id: "c\($0)", symbol: "AAPL", timeframe: "h1") }
+    let chunks = (0..<3).map { ChunkKey(id: "c\($0)", symbol: "AAPL", timeframe: .h1) }
 
     @Test func createsItsDirectoryAndStartsEveryChunkPending() throws {
         let dir = try temporaryDirectory()
@@ -165,7 +165,7 @@ import Testing
         do {
             let store = try CheckpointStore(path: path)
             let many = (0..<2_000).map { ChunkKey(id: String(repeating: "\($0 % 10)", count: 64) + "\($0)",
-                                                  symbol: "SYM\($0)", timeframe: "h1") }
+                                                  symbol: "SYM\($0)", timeframe: .h1) }
             try store.begin(planKey: "p1", chunks: many, at: 100)
         }   // closing the last connection folds the WAL into the main file
         var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
@@ -185,7 +185,7 @@ import Testing
         do {
             let store = try CheckpointStore(path: path)
             try store.begin(planKey: "p1", chunks: (0..<2_000).map {
-                ChunkKey(id: "chunk-\($0)-" + String(repeating: "x", count: 60), symbol: "S", timeframe: "d1")
+                ChunkKey(id: "chunk-\($0)-" + String(repeating: "x", count: 60), symbol: "S", timeframe: .d1)
             }, at: 1)
         }
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))

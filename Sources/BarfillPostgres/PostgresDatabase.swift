@@ -5,7 +5,7 @@ import Dispatch
 ///
 /// The synchronous API (`PostgresConnection`, `BarStore`, `GapScanner`) stays the core: code
 /// already off the pool (a worker thread, a benchmark) uses it directly.
-public final class Database: @unchecked Sendable {
+public final class PostgresDatabase: @unchecked Sendable {
     // Safe: `connection` is only touched on `queue`, one call at a time.
     private let connection: PostgresConnection
     private let queue: DispatchQueue
@@ -22,11 +22,11 @@ public final class Database: @unchecked Sendable {
     public func cancelRunningStatement() { canceller?.cancelRunningStatement() }
 
     /// Opens a connection (nil: libpq's defaults from the environment) on a new queue.
-    public static func connect(url: String?, label: String = "barfill.postgres") async throws -> Database {
+    public static func connect(url: String?, label: String = "barfill.postgres") async throws -> PostgresDatabase {
         let queue = DispatchQueue(label: label)
         return try await withCheckedThrowingContinuation { continuation in
             queue.async {
-                do { continuation.resume(returning: Database(connection: try PostgresConnection(url: url), queue: queue)) } catch {
+                do { continuation.resume(returning: PostgresDatabase(connection: try PostgresConnection(url: url), queue: queue)) } catch {
                     continuation.resume(throwing: error)
                 }
             }
@@ -48,3 +48,7 @@ private struct UncheckedBox<T>: @unchecked Sendable {
     let value: T
     init(_ value: T) { self.value = value }
 }
+
+/// The old name, kept while other branches still say it.
+@available(*, deprecated, renamed: "PostgresDatabase")
+public typealias Database = PostgresDatabase
