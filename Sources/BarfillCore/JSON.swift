@@ -201,7 +201,8 @@ private struct JSONParser {
     mutating func object(depth: Int, streamed: Set<String>,
                          element: (String, Int, JSONValue) -> Void) throws(JSONSyntaxError) -> JSONValue {
         position += 1
-        var members: [String: JSONValue] = [:]
+        // Room for a chunk's nine members up front: growing 1, 2, 4, 8, 16 was a tenth of reading a plan.
+        var members: [String: JSONValue] = Dictionary(minimumCapacity: 9)
         skipWhitespace()
         if peek() == UInt8(ascii: "}") { position += 1; return .object(members) }
         while true {
