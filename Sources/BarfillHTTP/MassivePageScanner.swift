@@ -227,6 +227,16 @@ struct MassivePageScanner {
     /// escapes, surrogates in pairs, valid UTF-8.
     private mutating func string() throws(Failure) -> String {
         guard peek() == UInt8(ascii: "\"") else { throw fail("expected `\"`") }
+        // A page's 400,000 keys are plain ASCII: those are cut out directly, the rest (escapes,
+        // non-ASCII, control characters) go through the grammar, which also says what is wrong.
+        var end = i + 1
+        while end < bytes.count, bytes[end] >= 0x20, bytes[end] < 0x80, bytes[end] != UInt8(ascii: "\""),
+              bytes[end] != UInt8(ascii: "\\") { end += 1 }
+        if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+            let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[(i + 1)..<end]), as: UTF8.self)
+            i = end + 1
+            return text
+        }
         do {
             let (text, end) = try JSONGrammar.readString(bytes, at: i)
             i = end
