@@ -244,7 +244,8 @@ public final class CheckpointStore: Sendable {
                 // In the primary key's order: each insert lands next to the last one in the index, so
                 // 100,000 chunks touch each index page once instead of a random page per chunk (which,
                 // past SQLite's 2 MB page cache, meant reading it back from the WAL every time).
-                for chunk in chunks.sorted(by: { $0.id.utf8.lexicographicallyPrecedes($1.id.utf8) }) {
+                // (Ids are hex: String's order is SQLite's byte order there, and sorts far faster than a UTF-8 view.)
+                for chunk in chunks.sorted(by: { $0.id < $1.id }) {
                     try insert.bind(.text(planKey), .text(chunk.id), .text(chunk.symbol), .text(chunk.timeframe)).run()
                 }
             }
