@@ -37,6 +37,7 @@ demo: deps
 	scripts/with-postgres scripts/demo
 
 bench: deps
+	$(SWIFT) build -c release --product barfill
 	$(SWIFT) build -c release --product barfill-bench
 	BARFILL_PG_DURABLE=1 scripts/with-postgres .build/release/barfill-bench
 

@@ -75,14 +75,14 @@ public final class ApplyRunner: Sendable {
         let checkpoint = self.checkpoint
         let planKey = self.planKey
         try await offPool { try checkpoint.begin(planKey: planKey, chunks: keys, at: startedAt) }
-        let progress = try await offPool { try checkpoint.progress(planKey: planKey) }
-        let todo = plan.chunks.filter { progress[$0.id]?.status.isFinished != true }
+        let finished = try await offPool { try checkpoint.finishedChunkIDs(planKey: planKey) }
+        let todo = finished.isEmpty ? plan.chunks : plan.chunks.filter { !finished.contains($0.id) }
         let alreadyFinished = plan.chunks.count - todo.count
         try await restoreRateLimits()
 
         let state = Shared()
         // Only before any chunk is finished: once this plan's own fills are in, fingerprints differ by design.
-        if !progress.values.contains(where: { $0.status.isFinished }) {
+        if finished.isEmpty {
             try await checkStaleness(todo, state: state)
         }
         onEvent(.began(chunks: plan.chunks.count, alreadyFinished: alreadyFinished,

@@ -227,18 +227,27 @@ public struct Plan: Sendable, Hashable {
 
 extension Plan {
     /// The plan's canonical text as UTF-8: sorted keys, two-space indent, trailing newline.
-    public func encoded() -> [UInt8] { json.canonicalBytes }
-
-    /// The plan's canonical text.
-    public var text: String { json.canonicalText }
-
-    /// A hash of the plan's content apart from `created_at`: two plans of unchanged data share it.
-    public var contentHash: String {
-        guard case var .object(members) = json else { return "" }
-        members["created_at"] = nil
-        return SHA256.hex(JSONValue.object(members).compactBytes)
+    /// Written member by member (`CanonicalJSONWriter`): the same bytes as `json.canonicalBytes`.
+    public func encoded() -> [UInt8] {
+        var writer = CanonicalJSONWriter(pretty: true, capacity: 512 + 450 * chunks.count + 300 * series.count)
+        write(to: &writer, withCreatedAt: true)
+        var out = writer.out
+        out.append(0x0A)
+        return out
     }
 
+    /// The plan's canonical text.
+    public var text: String { String(decoding: encoded(), as: UTF8.self) }
+
+    /// A hash of the plan's content apart from `created_at`: two plans of unchanged data share it.
+    /// The hash of `json` without `created_at`, compact, written without building the tree.
+    public var contentHash: String {
+        var writer = CanonicalJSONWriter(hashingPretty: false)
+        write(to: &writer, withCreatedAt: false)
+        return writer.hex()
+    }
+
+    /// The plan as a JSON tree: the reference the streaming writer is tested against.
     var json: JSONValue {
         .object([
             "format": .string(Plan.format),
@@ -316,39 +325,13 @@ extension Plan.Chunk {
         ])
     }
 
-    /// `contentJSON.compactBytes`, written field by field in the canonical key order (keys sorted
-    /// by bytes): a plan of 100,000 chunks hashes each one on write and again on read, and building
-    /// and sorting a dictionary per chunk cost more than the hash. A test holds the two equal.
+    /// `contentJSON.compactBytes`, written by `CanonicalJSONWriter`: a plan of 100,000 chunks hashes
+    /// each one on write and again on read, and building and sorting a dictionary per chunk cost
+    /// more than the hash. A test holds the two equal.
     var contentBytes: [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(200 + 100 * gaps.count)
-        func key(_ name: String) {
-            JSONGrammar.writeString(name, to: &out)
-            out.append(UInt8(ascii: ":"))
-        }
-        func time(_ seconds: Int64) { JSONGrammar.writeString(UTC.format(seconds), to: &out) }
-        func comma() { out.append(UInt8(ascii: ",")) }
-        out.append(UInt8(ascii: "{"))
-        key("from"); time(from); comma()
-        key("gaps"); out.append(UInt8(ascii: "["))
-        for (n, gap) in gaps.enumerated() {
-            if n > 0 { comma() }
-            out.append(UInt8(ascii: "{"))
-            key("bars"); JSONGrammar.writeInteger(Int64(gap.bars), to: &out); comma()
-            key("from"); time(gap.from); comma()
-            key("kind"); JSONGrammar.writeString(gap.kind.rawValue, to: &out); comma()
-            key("to"); time(gap.to)
-            out.append(UInt8(ascii: "}"))
-        }
-        out.append(UInt8(ascii: "]")); comma()
-        key("missing_bars"); JSONGrammar.writeInteger(Int64(missingBars), to: &out); comma()
-        key("provider"); JSONGrammar.writeString(provider.rawValue, to: &out); comma()
-        key("requests"); JSONGrammar.writeInteger(Int64(requests), to: &out); comma()
-        key("symbol"); JSONGrammar.writeString(symbol.value, to: &out); comma()
-        key("timeframe"); JSONGrammar.writeString(timeframe.rawValue, to: &out); comma()
-        key("to"); time(to)
-        out.append(UInt8(ascii: "}"))
-        return out
+        var writer = CanonicalJSONWriter(pretty: false, capacity: 200 + 100 * gaps.count)
+        write(to: &writer, withID: false)
+        return writer.out
     }
 
     var json: JSONValue {

@@ -8,8 +8,38 @@ extension Plan {
     /// windows, chunks no wider than their provider serves and whose content matches their id.
     /// Chunks may be missing (deleted in review): the summary is then recomputed, not trusted.
     public init(decoding bytes: some Collection<UInt8>, limits: ProviderLimits = .default) throws(PlanError) {
+        // Series and chunks are read into their structs one element at a time while the text is
+        // parsed (a tree of a 100,000-chunk plan took most of its reader's memory). Their first
+        // error is kept and thrown where the checks below reach it, so errors come in the same
+        // order as when every field was checked after parsing.
+        var streamedSeries = StreamedEntries<Series>()
+        var streamedChunks = StreamedEntries<Chunk>()
+        var ids: Set<String> = []
         let root: JSONValue
-        do { root = try JSONValue(parsing: bytes) } catch { throw .notJSON(reason: error.description) }
+        do {
+            root = try JSONValue.parsingStreamed(bytes, arrays: ["series", "chunks"]) { key, n, item in
+                if key == "series" {
+                    streamedSeries.read { () throws(PlanError) -> Series in
+                        var fields = try Fields(item, path: "series[\(n)]")
+                        let entry = try Series(&fields)
+                        try fields.finish()
+                        try Plan.checkWindow(from: entry.from, to: entry.until, path: "series[\(n)]")
+                        return entry
+                    }
+                } else {
+                    streamedChunks.read { () throws(PlanError) -> Chunk in
+                        var fields = try Fields(item, path: "chunks[\(n)]")
+                        let chunk = try Chunk(&fields)
+                        try fields.finish()
+                        let computed = chunk.computedID
+                        guard chunk.id == computed else { throw .editedChunk(id: chunk.id, expected: computed) }
+                        guard ids.insert(chunk.id).inserted else { throw .duplicateChunk(id: chunk.id) }
+                        try chunk.check(limits: limits)
+                        return chunk
+                    }
+                }
+            }
+        } catch { throw .notJSON(reason: error.description) }
         guard case let .object(members) = root else { throw .notAPlan(reason: "the document is \(root.typeName), not an object") }
         guard let format = members["format"] else { throw .notAPlan(reason: "it has no `format` field") }
         guard case let .string(formatName) = format, formatName == Plan.format else {
@@ -50,11 +80,8 @@ extension Plan {
 
         var series: [Series] = []
         var seriesKeys: [SeriesKey: Series] = [:]
-        for (n, item) in try top.array("series").enumerated() {
-            var fields = try Fields(item, path: "series[\(n)]")
-            let entry = try Series(&fields)
-            try fields.finish()
-            try Plan.checkWindow(from: entry.from, to: entry.until, path: "series[\(n)]")
+        _ = try top.array("series")
+        for (n, entry) in streamedSeries.entries.enumerated() {
             guard entry.from >= window.from, entry.until <= window.until else {
                 throw .absurdWindow(path: "series[\(n)]", reason: "it reaches outside the plan's window")
             }
@@ -62,17 +89,13 @@ extension Plan {
             guard seriesKeys.updateValue(entry, forKey: key) == nil else { throw .duplicateSeries(path: "series[\(n)]") }
             series.append(entry)
         }
+        if let error = streamedSeries.error { throw error }
+        streamedSeries.entries = []
 
         var chunks: [Chunk] = []
-        var ids: Set<String> = []
-        for (n, item) in try top.array("chunks").enumerated() {
-            var fields = try Fields(item, path: "chunks[\(n)]")
-            let chunk = try Chunk(&fields)
-            try fields.finish()
-            let computed = chunk.computedID
-            guard chunk.id == computed else { throw .editedChunk(id: chunk.id, expected: computed) }
-            guard ids.insert(chunk.id).inserted else { throw .duplicateChunk(id: chunk.id) }
-            try chunk.check(limits: limits)
+        chunks.reserveCapacity(streamedChunks.entries.count)
+        _ = try top.array("chunks")
+        for chunk in streamedChunks.entries {
             guard let owner = seriesKeys[SeriesKey(chunk)] else {
                 throw .chunkOutsideSeries(id: chunk.id, reason: "is for \(chunk.symbol) \(chunk.timeframe.rawValue), a series the plan does not list")
             }
@@ -84,6 +107,8 @@ extension Plan {
             }
             chunks.append(chunk)
         }
+        if let error = streamedChunks.error { throw error }
+        streamedChunks.entries = []
         try top.finish()
 
         // Every gap on the plan's grid: what `apply` needs to turn it back into slots.
@@ -110,6 +135,17 @@ extension Plan {
         var counted = summary
         counted.estimatedSeconds = written.estimatedSeconds
         if counted == written { summary = written }
+    }
+
+    /// Entries of a streamed array read up to its first error, which stops the reading.
+    private struct StreamedEntries<Entry> {
+        var entries: [Entry] = []
+        var error: PlanError?
+
+        mutating func read(_ decode: () throws(PlanError) -> Entry) {
+            guard error == nil else { return }
+            do { entries.append(try decode()) } catch { self.error = error }
+        }
     }
 
     static func checkWindow(from: Int64, to: Int64, path: String) throws(PlanError) {
@@ -318,7 +354,9 @@ struct Fields {
     /// Exactly `YYYY-MM-DDTHH:MM:SSZ`: the only form `UTC.format` writes.
     mutating func time(_ key: String) throws(PlanError) -> Int64 {
         let text = try string(key)
-        guard let seconds = Fields.canonicalTime(text), UTC.format(seconds) == text else {
+        // canonicalTime accepts only the 20-byte form with a real date and in-range clock fields,
+        // which is exactly what UTC.format writes (a test holds them equal), so no round trip.
+        guard let seconds = Fields.canonicalTime(text) else {
             throw .badTime(path: child(key), text: text)
         }
         return seconds

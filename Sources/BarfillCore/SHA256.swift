@@ -86,7 +86,7 @@ public struct SHA256: Sendable {
         return hexText(h.finalize())
     }
 
-    private static func hexText(_ digest: [UInt8]) -> String {
+    static func hexText(_ digest: [UInt8]) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var text: [UInt8] = []
         text.reserveCapacity(digest.count * 2)

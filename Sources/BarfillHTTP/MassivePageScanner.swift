@@ -1,3 +1,4 @@
+import BarfillCore
 import Foundation
 
 /// Reads a Massive aggregates page in one pass over its bytes, without building a JSON tree.
@@ -222,72 +223,28 @@ struct MassivePageScanner {
         return Double(text) ?? .nan
     }
 
+    /// A string by Core's `JSONGrammar`, the one string grammar barfill reads (plans too): strict
+    /// escapes, surrogates in pairs, valid UTF-8.
     private mutating func string() throws(Failure) -> String {
-        try expect(UInt8(ascii: "\""))
-        let start = i
-        var plain = true
-        while let b = peek() {
-            if b == UInt8(ascii: "\"") {
-                let text: String
-                if plain {
-                    text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)
-                } else {
-                    text = try unescape(start, i)
-                }
-                i += 1
-                return text
-            }
-            if b < 0x20 { throw fail("a control character inside a string") }
-            if b == UInt8(ascii: "\\") {
-                plain = false
-                i += 1
-                guard let e = peek() else { break }
-                if e == UInt8(ascii: "u") {
-                    for _ in 0..<4 {
-                        i += 1
-                        guard let h = peek(), Self.hex(h) != nil else { throw fail("a bad \\u escape") }
-                    }
-                } else if !"\"\\/bfnrt".utf8.contains(e) { throw fail("a bad escape") }
-            }
-            i += 1
+        guard peek() == UInt8(ascii: "\"") else { throw fail("expected `\"`") }
+        // A page's 400,000 keys are plain ASCII: those are cut out directly, the rest (escapes,
+        // non-ASCII, control characters) go through the grammar, which also says what is wrong.
+        var end = i + 1
+        while end < bytes.count, bytes[end] >= 0x20, bytes[end] < 0x80, bytes[end] != UInt8(ascii: "\""),
+              bytes[end] != UInt8(ascii: "\\") { end += 1 }
+        if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+            let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[(i + 1)..<end]), as: UTF8.self)
+            i = end + 1
+            return text
         }
-        throw fail("the text ends inside a string")
-    }
-
-    private func unescape(_ start: Int, _ end: Int) throws(Failure) -> String {
-        var scalars = String.UnicodeScalarView()
-        var utf8: [UInt8] = []
-        var k = start
-        func flush() { if !utf8.isEmpty { scalars.append(contentsOf: String(decoding: utf8, as: UTF8.self).unicodeScalars); utf8 = [] } }
-        func unit(at p: Int) -> UInt32 { (0..<4).reduce(0) { $0 << 4 | UInt32(Self.hex(bytes[p + $1])!) } }
-        while k < end {
-            let b = bytes[k]
-            guard b == UInt8(ascii: "\\") else { utf8.append(b); k += 1; continue }
-            flush()
-            let e = bytes[k + 1]
-            k += 2
-            switch e {
-            case UInt8(ascii: "b"): scalars.append("\u{8}")
-            case UInt8(ascii: "f"): scalars.append("\u{c}")
-            case UInt8(ascii: "n"): scalars.append("\n")
-            case UInt8(ascii: "r"): scalars.append("\r")
-            case UInt8(ascii: "t"): scalars.append("\t")
-            case UInt8(ascii: "u"):
-                var code = unit(at: k)
-                k += 4
-                if (0xD800..<0xDC00).contains(code), k + 6 <= end, bytes[k] == UInt8(ascii: "\\"), bytes[k + 1] == UInt8(ascii: "u") {
-                    let low = unit(at: k + 2)
-                    if (0xDC00..<0xE000).contains(low) {
-                        code = 0x10000 + (code - 0xD800) << 10 + (low - 0xDC00)
-                        k += 6
-                    }
-                }
-                scalars.append(Unicode.Scalar(code) ?? "\u{FFFD}")
-            default: scalars.append(Unicode.Scalar(e))   // \" \\ \/
-            }
+        do {
+            let (text, end) = try JSONGrammar.readString(bytes, at: i)
+            i = end
+            return text
+        } catch {
+            i = error.offset
+            throw fail(error.reason)
         }
-        flush()
-        return String(scalars)
     }
 
     private mutating func literalNull() throws(Failure) -> Bool {
@@ -326,15 +283,6 @@ struct MassivePageScanner {
 
     private func fail(_ reason: String) -> Failure {
         Failure(offset: i, reason: i >= bytes.count ? "the text ends early (truncated)" : reason)
-    }
-
-    private static func hex(_ b: UInt8) -> UInt8? {
-        switch b {
-        case 48...57: b - 48
-        case 65...70: b - 55
-        case 97...102: b - 87
-        default: nil
-        }
     }
 }
 

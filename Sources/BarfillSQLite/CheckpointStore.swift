@@ -242,10 +242,27 @@ public final class CheckpointStore: Sendable {
                     INSERT INTO chunks (plan_key, chunk_id, symbol, timeframe) VALUES (?1, ?2, ?3, ?4)
                     ON CONFLICT (plan_key, chunk_id) DO NOTHING
                     """)
-                for chunk in chunks {
+                // In the primary key's order: each insert lands next to the last one in the index, so
+                // 100,000 chunks touch each index page once instead of a random page per chunk (which,
+                // past SQLite's 2 MB page cache, meant reading it back from the WAL every time).
+                // (Ids are hex: String's order is SQLite's byte order there, and sorts far faster than a UTF-8 view.)
+                for chunk in chunks.sorted(by: { $0.id < $1.id }) {
                     try insert.bind(.text(planKey), .text(chunk.id), .text(chunk.symbol), .text(chunk.timeframe.rawValue)).run()
                 }
             }
+        }
+    }
+
+    /// Ids of the chunks of `planKey` that a later run has nothing to do for (`done` or `skipped`):
+    /// what `apply` needs at start, without a row object per chunk of a 100,000-chunk plan.
+    public func finishedChunkIDs(planKey: String) throws(CheckpointError) -> Set<String> {
+        try withDatabase { db in
+            let statement = try db.prepare("""
+                SELECT chunk_id FROM chunks WHERE plan_key = ?1 AND status IN ('done', 'skipped')
+                """).bind(.text(planKey))
+            var ids: Set<String> = []
+            while try statement.step() { ids.insert(statement.text(at: 0) ?? "") }
+            return ids
         }
     }
 

@@ -159,6 +159,23 @@ func decode(_ value: JSONValue) throws(PlanError) -> Plan {
         }
     }
 
+    /// The member-by-member writer of `encoded()` and `contentHash` agrees with the tree writer,
+    /// including an empty plan (`[]`, `{}`) and strings that need escapes.
+    @Test func streamedPlanBytesAreTheCanonicalTextOfItsTree() {
+        let plan = PlanFixture.plan()
+        var empty = Plan(createdAt: plan.createdAt, calendar: plan.calendar, window: plan.window,
+                         source: .init(host: "/var/run/\"q\"\n", database: "postgres"), series: [], chunks: [])
+        empty.calendar.version = "v\u{1}é"
+        for subject in [plan, empty] {
+            #expect(subject.encoded() == subject.json.canonicalBytes)
+            guard case var .object(members) = subject.json else { Issue.record("not an object"); continue }
+            members["created_at"] = nil
+            #expect(subject.contentHash == SHA256.hex(JSONValue.object(members).compactBytes))
+        }
+        #expect(String(decoding: empty.encoded(), as: UTF8.self).contains("\"chunks\": [],\n"))
+        #expect(String(decoding: empty.encoded(), as: UTF8.self).contains("\"requests\": {},\n"))
+    }
+
     @Test func acceptsAPlanWithChunksDeletedAndRecomputesItsSummary() throws {
         var json = planJSON()
         json["chunks"]!.items.removeFirst()

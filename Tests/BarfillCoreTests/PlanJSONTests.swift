@@ -96,4 +96,22 @@ import Testing
         #expect(end == bytes.count - 4)
         #expect(throws: JSONGrammar.StringError.self) { try JSONGrammar.readString(Array(#""a\q""#.utf8), at: 0) }
     }
+
+    /// Elements of streamed arrays reach the handler in order and leave `[]` in the root; other
+    /// values (a streamed key that is not an array, nested arrays) stay in the tree.
+    @Test func streamsTheElementsOfNamedTopLevelArrays() throws {
+        var seen: [String] = []
+        let root = try JSONValue.parsingStreamed(Array(#"{"b":[1,{"x":[2]}],"a":[3],"c":"s","d":[]}"#.utf8),
+                                                 arrays: ["b", "c", "d"]) { key, n, value in
+            seen.append("\(key)[\(n)]=\(value.compactText)")
+        }
+        #expect(seen == ["b[0]=1", #"b[1]={"x":[2]}"#])
+        #expect(root == .object(["a": .array([.integer(3)]), "b": .array([]), "c": .string("s"), "d": .array([])]))
+        #expect(throws: JSONSyntaxError.self) {
+            _ = try JSONValue.parsingStreamed(Array(#"{"b":[1,2}"#.utf8), arrays: ["b"]) { _, _, _ in }
+        }
+        #expect(throws: JSONSyntaxError.self) {
+            _ = try JSONValue.parsingStreamed(Array(#"{"b":[],"b":[]}"#.utf8), arrays: ["b"]) { _, _, _ in }
+        }
+    }
 }

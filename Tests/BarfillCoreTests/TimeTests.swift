@@ -70,4 +70,15 @@ import Testing
         #expect(seconds.floorDivided(by: 86_400) == days)
         #expect(seconds.ceilingDivided(by: 86_400) == (secondOfDay == 0 ? days : days + 1))
     }
+
+    /// The plan reader takes what canonicalTime accepts without formatting it back: the two agree.
+    @Test func planTimesReadBackToWhatUTCFormatWrites() {
+        for seconds in stride(from: Plan.earliest - 86_400, through: Plan.latest + 86_400, by: 7 * 86_400 + 3_661) {
+            let text = UTC.format(seconds)
+            #expect(Fields.canonicalTime(text) == seconds, "\(text)")
+        }
+        for text in ["0000-01-01T00:00:00Z", "2024-02-29T23:59:59Z", "9999-12-31T23:59:59Z"] {
+            #expect(Fields.canonicalTime(text).map(UTC.format) == text)
+        }
+    }
 }

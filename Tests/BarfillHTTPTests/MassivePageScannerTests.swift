@@ -69,6 +69,8 @@ import BarfillSimulator
         #"{"results":[{"t":01}]}"#, #"{"results":[{"t":1.}]}"#, #"{"results":[{"t":1,}]}"#, #"{"results":[{"t":1}],}"#,
         #"{"status":"OK"} x"#, #"{"status":'OK'}"#, "{\"status\":\"O\u{01}K\"}", #"{"status":"\q"}"#, #"{"results":[{"t":+1}]}"#,
         #"{"results":[{"t":1e3}]}"#, #"{"results":[{"t":NaN}]}"#, #"[1]"#, #"{"a":nul}"#,
+        // Lone surrogates: the plan reader's string grammar (JSONGrammar) refuses them, so the page reader does.
+        #"{"ticker":"\ud83d"}"#, #"{"ticker":"\udc00x"}"#, #"{"status":"OK","next_url":"\ud83dx"}"#,
     ])
     func refusesWhatIsNotJSONOrNotAPage(_ text: String) {
         #expect(throws: MassivePageScanner.Failure.self) { _ = try Self.scan(text) }

@@ -17,6 +17,25 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: path))
     }
 
+    @Test func finishedChunkIDsAreTheDoneAndSkippedChunksOfThatPlanOnly() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = try CheckpointStore(path: dir.appendingPathComponent("checkpoint.sqlite").path)
+        let many = (0..<5).map { ChunkKey(id: "c\($0)", symbol: "AAPL", timeframe: .h1) }
+        try store.begin(planKey: "p1", chunks: many.reversed(), at: 100)
+        try store.begin(planKey: "p2", chunks: many, at: 100)
+        #expect(try store.finishedChunkIDs(planKey: "p1").isEmpty)
+        try store.markFinished(planKey: "p1", chunkID: "c1", status: .done, counts: ChunkCounts(), at: 101, durationMilliseconds: 1)
+        try store.markFinished(planKey: "p1", chunkID: "c3", status: .skipped, counts: ChunkCounts(), at: 101, durationMilliseconds: 1)
+        try store.markUnfinished(planKey: "p1", chunkID: "c4", permanent: true, message: "no", nextAttemptAt: nil,
+                                 requests: 1, at: 102)
+        try store.markRunning(planKey: "p1", chunkID: "c0", at: 103)
+        try store.markFinished(planKey: "p2", chunkID: "c2", status: .done, counts: ChunkCounts(), at: 101, durationMilliseconds: 1)
+        #expect(try store.finishedChunkIDs(planKey: "p1") == ["c1", "c3"])
+        #expect(try store.finishedChunkIDs(planKey: "p2") == ["c2"])
+        #expect(try store.progress(planKey: "p1").count == 5)
+    }
+
     @Test func markingAChunkRunningLeavesCommitsFullySynchronous() throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
