@@ -94,8 +94,9 @@ struct Work: AsyncParsableCommand {
                 _ = try ProviderSettings.fromEnvironment(provider)
                 withKeys.insert(provider)
             } catch {
-                guard let refusal = error as? ProviderError, case .missingKey = refusal else { throw error }
-                if missing == nil { missing = refusal }
+                // `fromEnvironment` throws only ProviderError.
+                guard case .missingKey = error else { throw error }
+                if missing == nil { missing = error }
             }
         }
         if withKeys.isEmpty, let missing { throw missing }

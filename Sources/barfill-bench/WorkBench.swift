@@ -33,7 +33,7 @@ enum WorkBench {
         worker.environment = ["PATH": "/usr/bin:/bin", "DATABASE_URL": db.url, "MASSIVE_API_KEY": "bench-key-0000000000000002",
                               "MASSIVE_BASE_URL": simulator.massiveBaseURL]
         let logPath = ProcessInfo.processInfo.environment["BARFILL_BENCH_WORK_LOG"]
-        if let logPath { FileManager.default.createFile(atPath: logPath, contents: nil) }
+        if let logPath { _ = FileManager.default.createFile(atPath: logPath, contents: nil) }
         worker.standardError = logPath.flatMap { FileHandle(forWritingAtPath: $0) } ?? FileHandle.nullDevice
         worker.standardOutput = FileHandle.nullDevice
         try worker.run()
