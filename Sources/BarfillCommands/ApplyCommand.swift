@@ -35,14 +35,7 @@ struct Apply: AsyncParsableCommand {
                                valueName: "I/N"))
     var shard: String?
 
-    @Option(help: "Chunks worked on at once (paid tiers); all share each provider's rate limit.")
-    var concurrency: Int = 1
-
-    @Option(help: "Make at most this many provider requests in this run, then stop (exit 75).")
-    var maxRequests: Int?
-
-    @Option(help: "Start no chunk after this long, e.g. 25m or 1h30m (exit 75 when reached).")
-    var deadline: String?
+    @OptionGroup var limits: RunLimitOptions
 
     @OptionGroup var rates: RateOptions
 
@@ -66,11 +59,6 @@ struct Apply: AsyncParsableCommand {
         if let shard, Shard(parsing: shard) == nil {
             throw ValidationError("--shard \(shard) is not I/N with 1 ≤ I ≤ N, e.g. 2/4")
         }
-        guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
-        if let maxRequests, maxRequests < 1 { throw ValidationError("--max-requests must be at least 1") }
-        if let deadline, DurationText.seconds(deadline) == nil {
-            throw ValidationError("--deadline \(deadline) is not a duration like 25m, 1h30m or 90s")
-        }
     }
 
     func run() async throws {
@@ -89,10 +77,10 @@ struct Apply: AsyncParsableCommand {
         let plan = part.map { whole.restricted(to: $0) } ?? whole
         let store = try CheckpointStore(path: checkpoint ?? part.map(CheckpointStore.defaultPath(for:)) ?? CheckpointStore.defaultPath)
         let github = GitHubActions()
-        let deadlineSeconds = deadline.flatMap(DurationText.seconds)
-        let wallDeadline = deadlineSeconds.map { Date().timeIntervalSince1970 + Double($0) }
-        let options = ApplyOptions(concurrency: concurrency, overwrite: overwrite, strict: strict,
-                                   maxRequests: maxRequests, deadline: wallDeadline, emptyGraceSeconds: emptyGrace)
+        let deadlineSeconds = limits.deadlineSeconds
+        let wallDeadline = limits.wallDeadline
+        let options = ApplyOptions(concurrency: limits.concurrency, overwrite: overwrite, strict: strict,
+                                   maxRequests: limits.maxRequests, deadline: wallDeadline, emptyGraceSeconds: emptyGrace)
 
         let providers = Set(plan.chunks.map(\.provider))
         let clock = rates.clock
@@ -102,7 +90,7 @@ struct Apply: AsyncParsableCommand {
                 preconditionFailure("a dry run makes no requests")
             }
         } else {
-            connections = try await ApplyProviders(providers: providers, limits: rates.limits(for:), maxRequests: maxRequests,
+            connections = try await ApplyProviders(providers: providers, limits: rates.limits(for:), maxRequests: limits.maxRequests,
                                              deadlineSeconds: deadlineSeconds, clock: clock)
                 .connections(databaseURL: database.resolvedURL)
         }

@@ -36,14 +36,7 @@ struct Work: AsyncParsableCommand {
     @Option(help: "The checkpoint file of this worker (one per concurrently running worker).")
     var checkpoint: String = ".barfill/work-checkpoint.sqlite"
 
-    @Option(help: "Chunks worked on at once (paid tiers); all share each provider's rate limit.")
-    var concurrency: Int = 1
-
-    @Option(help: "Make at most this many provider requests in this run, then stop (exit 75).")
-    var maxRequests: Int?
-
-    @Option(help: "Start no request or chunk after this long, e.g. 25m or 1h30m (exit 75 when work is left).")
-    var deadline: String?
+    @OptionGroup var limits: RunLimitOptions
 
     @Option(help: "How long a claimed request stays ours without renewal (renewed every third of it), e.g. 5m.")
     var lease: String = "5m"
@@ -59,9 +52,8 @@ struct Work: AsyncParsableCommand {
 
     func validate() throws {
         guard once != follow else { throw ValidationError("give exactly one of --once and --follow") }
-        guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
-        if let maxRequests, maxRequests < 1 { throw ValidationError("--max-requests must be at least 1") }
-        for (name, value) in [("--deadline", deadline), ("--poll", poll), ("--lease", lease), ("--retry-after", retryAfter)] {
+        let durations: [(String, String?)] = [("--poll", poll), ("--lease", lease), ("--retry-after", retryAfter)]
+        for (name, value) in durations {
             if let value, DurationText.seconds(value) == nil {
                 throw ValidationError("\(name) \(value) is not a duration like 25m, 1h30m or 90s")
             }
@@ -82,8 +74,8 @@ struct Work: AsyncParsableCommand {
         guard pending else { throw ApplyError.notMigrated(pending: ["0003_requests"]) }
 
         let store = try CheckpointStore(path: checkpoint)
-        let deadlineSeconds = deadline.flatMap(DurationText.seconds)
-        let wallDeadline = deadlineSeconds.map { Date().timeIntervalSince1970 + Double($0) }
+        let deadlineSeconds = limits.deadlineSeconds
+        let wallDeadline = limits.wallDeadline
         let clock = rates.clock
         // A request may name any provider: those with a key are ready, and a missing key is an error
         // only when no provider has one (a request for the other fails with that reason).
@@ -101,11 +93,11 @@ struct Work: AsyncParsableCommand {
         }
         if withKeys.isEmpty, let missing { throw missing }
         // The same wiring as apply, so every worker draws from the key's shared budget.
-        let connections = try await ApplyProviders(providers: withKeys, limits: rates.limits(for:), maxRequests: maxRequests,
+        let connections = try await ApplyProviders(providers: withKeys, limits: rates.limits(for:), maxRequests: limits.maxRequests,
                                                    deadlineSeconds: deadlineSeconds, clock: clock)
             .connections(databaseURL: databaseURL)
         let options = WorkOptions(
-            apply: ApplyOptions(concurrency: concurrency, maxRequests: maxRequests, deadline: wallDeadline,
+            apply: ApplyOptions(concurrency: limits.concurrency, maxRequests: limits.maxRequests, deadline: wallDeadline,
                                 emptyGraceSeconds: emptyGrace),
             leaseSeconds: Int(DurationText.seconds(lease)!), retrySeconds: Double(DurationText.seconds(retryAfter)!))
         let control = ApplyControl()
