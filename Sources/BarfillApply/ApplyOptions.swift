@@ -30,12 +30,16 @@ public struct ApplyOptions: Sendable {
     }
 }
 
-/// Asks a running apply to stop after the chunks in flight (SIGINT, SIGTERM). Safe from any thread.
+/// Asks a running apply to stop after the chunks in flight (SIGINT, SIGTERM, `--deadline`). Safe from any thread.
 public final class ApplyControl: Sendable {
     private let requested = Mutex<ApplyStop?>(nil)
     private let handlers = Mutex<[@Sendable () -> Void]>([])
+    /// The armed deadline (wall-clock Unix seconds) and the task that waits for it.
+    private let deadline = Mutex<(at: Double, timer: Task<Void, Never>)?>(nil)
 
     public init() {}
+
+    deinit { deadline.withLock { $0?.timer.cancel() } }
 
     public func requestStop(_ reason: ApplyStop = .signal) {
         let first = requested.withLock { stop in
@@ -52,7 +56,29 @@ public final class ApplyControl: Sendable {
         if stopRequested != nil { handler() }
     }
 
+    /// At `deadline` (wall-clock Unix seconds), stops the run the way a signal does, with reason
+    /// `.deadline`: waits for the rate limiter end and a running PostgreSQL statement is cancelled, so
+    /// a long upsert or scan cannot overrun the deadline; its chunk stays pending for the next run.
+    /// Arms once per control: a later call with another deadline is ignored; nil does nothing.
+    public func stop(at deadline: Double?) {
+        guard let deadline else { return }
+        self.deadline.withLock { armed in
+            guard armed == nil else { return }
+            let timer = Task { [weak self] in
+                let wait = deadline - Date().timeIntervalSince1970
+                if wait > 0 {
+                    do { try await Task.sleep(nanoseconds: UInt64(wait * 1_000_000_000)) } catch { return }
+                }
+                self?.requestStop(.deadline)
+            }
+            armed = (deadline, timer)
+        }
+    }
+
     public var stopRequested: ApplyStop? { requested.withLock { $0 } }
+
+    /// How many stop handlers are registered (a long `work --follow` must not gather them).
+    var stopHandlerCount: Int { handlers.withLock { $0.count } }
 }
 
 /// What a run's workers are wired to: the database URL each worker opens its own connection with,
@@ -72,7 +98,3 @@ public struct WorkerWiring: Sendable {
         self.makeProvider = makeProvider
     }
 }
-
-/// The old name, kept while other branches still say it.
-@available(*, deprecated, renamed: "WorkerWiring")
-public typealias ApplyConnections = WorkerWiring

@@ -70,6 +70,8 @@ public final class ApplyRunner: Sendable {
     /// before or outside a chunk (no database, the checkpoint failing); per-chunk trouble is in the report.
     public func run() async throws -> ApplyReport {
         let startedAt = Self.now()
+        // The deadline stops the run as a signal does, cancelling a statement that would overrun it.
+        control.stop(at: options.deadline)
         try await checkSchema()
         let keys = plan.chunks.map { ChunkKey(id: $0.id, symbol: $0.symbol.value, timeframe: $0.timeframe) }
         let checkpoint = self.checkpoint
@@ -200,7 +202,8 @@ public final class ApplyRunner: Sendable {
     private var pipeline: ChunkPipeline {
         ChunkPipeline(planKey: planKey, checkpoint: checkpoint, grids: grids, options: options, onEvent: onEvent,
                       rateLimitStates: { [self] in await self.rateLimitStates() },
-                      applyStop: { [self] reason, provider in await self.stop(for: reason, provider: provider) })
+                      applyStop: { [self] reason, provider in await self.stop(for: reason, provider: provider) },
+                      stopRequested: { [control] in control.stopRequested })
     }
 
     private func stop(for reason: StopReason, provider: ProviderName) async -> ApplyStop {
@@ -212,7 +215,8 @@ public final class ApplyRunner: Sendable {
             return .rateLimited(provider: provider, resumeAfter: Int64(real.rounded(.up)))
         case .requestBudgetExhausted: return .requestBudget
         case .deadlineReached: return .deadline
-        case .cancelled: return .signal
+        // Waits end on a stop: a signal's, or the deadline's (`ApplyControl.stop(at:)`).
+        case .cancelled: return control.stopRequested ?? .signal
         // The budget lives in the database: losing it is losing the database, resumable.
         case .sharedBudgetUnavailable: return .databaseLost
         }

@@ -21,6 +21,8 @@ struct ChunkPipeline: Sendable {
     let rateLimitStates: @Sendable () async -> [String: Data]
     /// A provider's stop in the run's terms (wall-clock resume time).
     let applyStop: @Sendable (StopReason, ProviderName) async -> ApplyStop
+    /// The stop asked of the run, if any (a signal or the deadline): why a statement was cancelled.
+    var stopRequested: @Sendable () -> ApplyStop? = { nil }
 
     /// What one chunk came to, before it is marked in the checkpoint.
     enum Verdict {
@@ -148,7 +150,7 @@ struct ChunkPipeline: Sendable {
                 return (symbolId, found.ledgered, found.present)
             }
         } catch {
-            throw Ended(Self.verdict(forDatabase: error))
+            throw Ended(Self.verdict(forDatabase: error, stop: stopRequested()))
         }
         guard let answer else { throw Ended(.failed("symbol \(ticker) is not in the symbols table")) }
         database.symbolIds[SeriesKey(chunk)] = answer.symbolId
@@ -250,7 +252,7 @@ struct ChunkPipeline: Sendable {
                 }
             }
         } catch {
-            throw Ended(Self.verdict(forDatabase: error))
+            throw Ended(Self.verdict(forDatabase: error, stop: stopRequested()))
         }
     }
 
@@ -286,14 +288,15 @@ struct ChunkPipeline: Sendable {
     /// The database stayed away (`WorkerDatabase` already reconnected and retried): the chunk's
     /// transaction was not committed, so it is left pending and the run stops, resumable. Any other
     /// database error fails just this chunk.
-    static func verdict(forDatabase error: any Error) -> Verdict {
+    static func verdict(forDatabase error: any Error, stop: ApplyStop? = nil) -> Verdict {
         let message = (error as? LocalizedError)?.errorDescription ?? "\(error)"
         if let error = error as? PostgresError, error.isConnectionLoss {
             return .pending(message, retryAt: nil, stop: .databaseLost)
         }
         if let error = error as? PostgresError, error.isQueryCancelled {
-            // A stop cancelled the statement (`WorkerDatabase.cancel`): rolled back, left for the next run.
-            return .pending(message, retryAt: nil, stop: .signal)
+            // A stop (a signal or the deadline) cancelled the statement (`WorkerDatabase.cancel`):
+            // rolled back, left for the next run.
+            return .pending(message, retryAt: nil, stop: stop ?? .signal)
         }
         return .failed(message)
     }

@@ -76,6 +76,11 @@ public final class RequestWorker: Sendable {
     private let options: WorkOptions
     private let control: ApplyControl
     private let onEvent: @Sendable (WorkEvent) -> Void
+    /// The queue and lease connections, opened by the first drain and kept across polls; a
+    /// connection lost between polls is reopened by `WorkerDatabase` on its next statement.
+    private let links = Mutex<QueueLinks?>(nil)
+    /// Carries the run's stop to the request being worked on.
+    private let relay = StopRelay()
 
     public init(connections: WorkerWiring, checkpoint: CheckpointStore, options: WorkOptions,
                 control: ApplyControl = ApplyControl(), onEvent: @escaping @Sendable (WorkEvent) -> Void = { _ in }) {
@@ -84,20 +89,25 @@ public final class RequestWorker: Sendable {
         self.options = options
         self.control = control
         self.onEvent = onEvent
+        // The worker's one stop handler for its whole life: each request runs under a control of its
+        // own (its apply run registers handlers there, dropped with it), which this handler stops.
+        control.onStop { [relay, weak control] in relay.stop(control?.stopRequested ?? .signal) }
     }
 
     /// Works on runnable requests until none is left, the budget or deadline is spent, or a stop is asked.
     public func drain() async throws -> WorkReport {
-        let database = try await PostgresDatabase.connect(url: connections.databaseURL, label: "barfill.work.queue")
-        let leases = try await PostgresDatabase.connect(url: connections.databaseURL, label: "barfill.work.lease")
+        control.stop(at: options.apply.deadline)
+        let (database, leases) = try await openLinks()
         let owner = options.owner
         let leaseSeconds = options.leaseSeconds
         var outcomes: [RequestOutcome] = []
         var spent = 0
         var stop: ApplyStop?
         while true {
-            if let requested = control.stopRequested { stop = requested; break }
-            if let deadline = options.apply.deadline, Date().timeIntervalSince1970 >= deadline {
+            let requested = control.stopRequested
+            if let requested, requested != .deadline { stop = requested; break }
+            // The deadline (passed, or its stop requested): a stop only when work is left.
+            if let deadline = options.apply.deadline, requested == .deadline || Date().timeIntervalSince1970 >= deadline {
                 if try await database.run({ try RequestQueue(connection: $0).summary().runnable }) > 0 { stop = .deadline }
                 break
             }
@@ -120,9 +130,23 @@ public final class RequestWorker: Sendable {
         return WorkReport(outcomes: outcomes, stop: stop)
     }
 
+    /// The kept connections, opened on first use. A database that cannot be reached then is an
+    /// error of this drain (the next one tries again).
+    private func openLinks() async throws -> (queue: WorkerDatabase, leases: WorkerDatabase) {
+        if let open = links.withLock({ $0 }) { return (open.queue, open.leases) }
+        let queue = try await WorkerDatabase.connect(url: connections.databaseURL, label: "barfill.work.queue")
+        let leases = try await WorkerDatabase.connect(url: connections.databaseURL, label: "barfill.work.lease")
+        links.withLock { $0 = QueueLinks(queue: queue, leases: leases) }
+        return (queue, leases)
+    }
+
     /// One request from claim to end.
-    private func work(_ request: BackfillRequest, database: PostgresDatabase, leases: PostgresDatabase, spentBefore: Int) async throws -> RequestOutcome {
+    private func work(_ request: BackfillRequest, database: WorkerDatabase, leases: WorkerDatabase, spentBefore: Int) async throws -> RequestOutcome {
         let owner = options.owner
+        // This request's own control: its apply run's stop handlers live and die with it.
+        let control = ApplyControl()
+        relay.begin(control)
+        defer { relay.end() }
         let leaseSeconds = options.leaseSeconds
         // Renews the lease while the request is worked on. A lost lease (renewals failing past its
         // expiry) does not stop the run: a stop would also stop the shared rate limiters for every
@@ -146,6 +170,9 @@ public final class RequestWorker: Sendable {
         let end: (RequestOutcome.End, String?, ApplyStop?)
         do {
             end = try await fill(request, database: database, control: control, spentBefore: spentBefore, result: &result)
+        } catch let error as PostgresError where error.isQueryCancelled && control.stopRequested != nil {
+            // A stop (a signal or the deadline) cancelled a scan: back to the queue, progress kept.
+            end = Self.stopped(control)
         } catch {
             let message = Redaction.redact(String(describing: error))
             let state = try await database.run { [result] in
@@ -188,14 +215,14 @@ public final class RequestWorker: Sendable {
     }
 
     /// Scan, plan, apply, re-scan. Returns how the request should end.
-    private func fill(_ request: BackfillRequest, database: PostgresDatabase, control: ApplyControl, spentBefore: Int,
+    private func fill(_ request: BackfillRequest, database: WorkerDatabase, control: ApplyControl, spentBefore: Int,
                       result: inout RequestResult) async throws -> (RequestOutcome.End, String?, ApplyStop?) {
         let scanRequest = ScanRequest(symbols: [request.ticker], timeframes: [request.timeframe],
                                       from: request.from, until: request.until, full: true)
-        let (scan, source) = try await database.run { connection in
+        guard let (scan, source) = try await scanning(database, control: control, { connection in
             (try GapScanner(connection: connection).scan(scanRequest),
              Plan.Source(host: connection.host, database: connection.databaseName))
-        }
+        }) else { return Self.stopped(control) }
         let plan = try Planner().plan(scans: scan.series, window: Plan.Window(from: request.from, until: request.until),
                                       source: source, createdAt: Int64(Date().timeIntervalSince1970))
         if plan.chunks.isEmpty {
@@ -225,9 +252,29 @@ public final class RequestWorker: Sendable {
             return (permanent != nil ? .failed : .retrying, message, nil)
         }
         // The re-scan records in backfill_status what is now verified.
-        let after = try await database.run { try GapScanner(connection: $0).scan(scanRequest) }
+        guard let after = try await scanning(database, control: control, { try GapScanner(connection: $0).scan(scanRequest) })
+        else { return Self.stopped(control) }
         result.gapsLeft = after.series.reduce(0) { $0 + $1.gaps.count }
         return (.done, nil, nil)
+    }
+}
+
+extension RequestWorker {
+    /// Runs a scan on the queue connection so that a stop (a signal or the deadline) cancels it
+    /// rather than waiting for it; nil when the stop came before the scan began.
+    private func scanning<T: Sendable>(_ database: WorkerDatabase, control: ApplyControl,
+                                       _ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T? {
+        relay.watch(database)
+        defer { relay.watch(nil) }
+        // After `watch`: a stop from here on cancels the statement, one before it is seen here.
+        if control.stopRequested != nil { return nil }
+        return try await database.run(body)
+    }
+
+    /// The request goes back to the queue with its progress, for the stop asked of the run.
+    private static func stopped(_ control: ApplyControl) -> (RequestOutcome.End, String?, ApplyStop?) {
+        let stop = control.stopRequested ?? .signal
+        return (.requeued, stop.description, stop)
     }
 }
 
@@ -235,6 +282,37 @@ public final class RequestWorker: Sendable {
 public enum WorkEvent: Sendable {
     case claimed(BackfillRequest)
     case ended(RequestOutcome)
+}
+
+/// The two connections a worker keeps across polls: the queue's (claims, scans, ends) and the
+/// lease renewals' (so a renewal never waits behind a long scan).
+private struct QueueLinks: Sendable {
+    let queue: WorkerDatabase
+    let leases: WorkerDatabase
+}
+
+/// Carries the run's stop to the request in flight and to a statement running on the queue connection.
+private final class StopRelay: Sendable {
+    private let current = Mutex<ApplyControl?>(nil)
+    private let queue = Mutex<WorkerDatabase?>(nil)
+    private let requested = Mutex<ApplyStop?>(nil)
+
+    /// The connection whose running statement a stop cancels (nil: none now).
+    func watch(_ database: WorkerDatabase?) { queue.withLock { $0 = database } }
+
+    /// A request begins under `control`; a stop asked before stops it at once.
+    func begin(_ control: ApplyControl) {
+        current.withLock { $0 = control }
+        if let stop = requested.withLock({ $0 }) { control.requestStop(stop) }
+    }
+
+    func end() { current.withLock { $0 = nil } }
+
+    func stop(_ reason: ApplyStop) {
+        requested.withLock { if $0 == nil { $0 = reason } }
+        current.withLock { $0 }?.requestStop(reason)
+        queue.withLock { $0 }?.cancel()
+    }
 }
 
 private final class LeaseFlag: Sendable {

@@ -39,10 +39,9 @@ struct Requests: AsyncParsableCommand {
         for state in states {
             var byReason: [String: JSONValue] = [:]
             for reason in reasons {
-                byReason[reason] = .integer(Int64(summary.counts.first { $0.state == state && $0.reason == reason }?.count ?? 0))
+                byReason[reason] = .integer(Int64(summary.count(state, reason)))
             }
-            let total = summary.counts.filter { $0.state == state }.reduce(0) { $0 + $1.count }
-            byState[state] = .object(["total": .integer(Int64(total)), "by_reason": .object(byReason)])
+            byState[state] = .object(["total": .integer(Int64(summary.total(state))), "by_reason": .object(byReason)])
         }
         return .object([
             "states": .object(byState),
@@ -57,11 +56,8 @@ struct Requests: AsyncParsableCommand {
         var text = "### Backfill requests\n\n| state | total | " + reasons.joined(separator: " | ") + " |\n"
         text += "| --- | ---: |" + String(repeating: " ---: |", count: reasons.count) + "\n"
         for state in states {
-            let total = summary.counts.filter { $0.state == state }.reduce(0) { $0 + $1.count }
-            let cells = reasons.map { reason in
-                String(summary.counts.first { $0.state == state && $0.reason == reason }?.count ?? 0)
-            }
-            text += "| \(state) | \(total) | " + cells.joined(separator: " | ") + " |\n"
+            let cells = reasons.map { String(summary.count(state, $0)) }
+            text += "| \(state) | \(summary.total(state)) | " + cells.joined(separator: " | ") + " |\n"
         }
         text += "\nRunnable now: \(summary.runnable). "
         if let oldest = summary.oldestQueuedAt {
@@ -75,12 +71,10 @@ struct Requests: AsyncParsableCommand {
     static func text(_ summary: QueueSummary) -> String {
         var text = "state     total  " + reasons.map { $0.padding(toLength: 10, withPad: " ", startingAt: 0) }.joined() + "\n"
         for state in states {
-            let total = summary.counts.filter { $0.state == state }.reduce(0) { $0 + $1.count }
             text += state.padding(toLength: 10, withPad: " ", startingAt: 0)
-            text += String(total).padding(toLength: 7, withPad: " ", startingAt: 0)
+            text += String(summary.total(state)).padding(toLength: 7, withPad: " ", startingAt: 0)
             for reason in reasons {
-                let count = summary.counts.first { $0.state == state && $0.reason == reason }?.count ?? 0
-                text += String(count).padding(toLength: 10, withPad: " ", startingAt: 0)
+                text += String(summary.count(state, reason)).padding(toLength: 10, withPad: " ", startingAt: 0)
             }
             text += "\n"
         }
@@ -92,4 +86,14 @@ struct Requests: AsyncParsableCommand {
         }
         return text
     }
+}
+
+extension QueueSummary {
+    /// Requests in `state` for `reason` (0 when there are none): one lookup for every format.
+    func count(_ state: String, _ reason: String) -> Int {
+        counts.first { $0.state == state && $0.reason == reason }?.count ?? 0
+    }
+
+    /// Requests in `state`, whatever their reason.
+    func total(_ state: String) -> Int { counts.filter { $0.state == state }.reduce(0) { $0 + $1.count } }
 }

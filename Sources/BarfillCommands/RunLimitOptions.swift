@@ -9,7 +9,7 @@ struct RunLimitOptions: ParsableArguments {
     @Option(help: "Make at most this many provider requests in this run, then stop (exit 75).")
     var maxRequests: Int?
 
-    @Option(help: "Start no chunk after this long, e.g. 25m or 1h30m (exit 75 when work is left).")
+    @Option(help: "Stop after this long, e.g. 25m or 1h30m, as a signal does: no chunk is started and a running statement is cancelled (exit 75 when work is left).")
     var deadline: String?
 
     func validate() throws {

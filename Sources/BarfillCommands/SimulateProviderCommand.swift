@@ -25,11 +25,12 @@ struct SimulateProvider: AsyncParsableCommand {
     @Option(name: .customLong("free-key"), help: "A key whose Finnhub plan lacks candles: it gets 403 (repeatable).")
     var freeKeys: [String] = []
 
-    @Option(help: "Massive limits per key, e.g. 5/min (comma-separated for several). Default: unlimited.")
-    var massiveRate: String?
+    @Option(help: "Massive limits per key, e.g. 5/min (comma-separated for several). Default: unlimited.",
+            transform: Self.limits)
+    var massiveRate: [RateLimit]?
 
-    @Option(help: "Finnhub limits per key, e.g. 60/min,30/s. Default: unlimited.")
-    var finnhubRate: String?
+    @Option(help: "Finnhub limits per key, e.g. 60/min,30/s. Default: unlimited.", transform: Self.limits)
+    var finnhubRate: [RateLimit]?
 
     @Flag(help: "Send Retry-After with 429 answers (the real Massive does not document one).")
     var retryAfter = false
@@ -43,32 +44,7 @@ struct SimulateProvider: AsyncParsableCommand {
     @Option(help: "Massive bars per page, answered with next_url pagination.")
     var pageSize: Int?
 
-    @Option(help: "Answer every Nth request with HTTP 503.")
-    var failEvery: Int?
-
-    @Option(help: "Cut every Nth answer short.")
-    var truncateEvery: Int?
-
-    @Option(help: "Answer every Nth request slowly (see --slow-seconds).")
-    var slowEvery: Int?
-
-    @Option(help: "How slow a slow answer is, in provider seconds.")
-    var slowSeconds: Double = 5
-
-    @Option(help: "Share of requests answered 500, 502 or 503, e.g. 5% or 0.05 (drawn with --fault-seed).")
-    var serverErrorRate: String?
-
-    @Option(help: "Share of requests answered 200 with half the body and a Content-Length that matches the half.")
-    var garbledRate: String?
-
-    @Option(help: "Share of answers cut mid-body: the whole length announced, half sent, the connection closed.")
-    var cutRate: String?
-
-    @Option(help: "Share of requests answered slowly (see --slow-seconds).")
-    var slowRate: String?
-
-    @Option(help: "Seed of the generator that draws the faults at the rates above.")
-    var faultSeed: UInt64 = 1
+    @OptionGroup var faults: SimulatedFaultOptions
 
     @Option(help: "On exit, write one line per request served to this file (keys only as fingerprints).")
     var requestLog: String?
@@ -77,57 +53,30 @@ struct SimulateProvider: AsyncParsableCommand {
     var timeScale: Double = 1
 
     func validate() throws {
-        for (name, text) in [("--massive-rate", massiveRate), ("--finnhub-rate", finnhubRate)] {
-            if let text, (try? Self.limits(text)) == nil { throw ValidationError("\(name): '\(text)' is not a list of limits such as 5/min,30/s") }
-        }
-        for (name, every) in [("--fail-every", failEvery), ("--truncate-every", truncateEvery), ("--slow-every", slowEvery), ("--page-size", pageSize)] {
-            if let every, every < 1 { throw ValidationError("\(name) must be at least 1") }
-        }
+        if let pageSize, pageSize < 1 { throw ValidationError("--page-size must be at least 1") }
         guard timeScale > 0 else { throw ValidationError("--time-scale must be positive") }
-        _ = try randomFaults()
     }
 
-    /// A share given as `5%` or `0.05`.
-    static func share(_ text: String, option: String) throws -> Double {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
-        let value = trimmed.hasSuffix("%") ? Double(trimmed.dropLast()).map { $0 / 100 } : Double(trimmed)
-        guard let value, value >= 0, value <= 1 else { throw ValidationError("\(option): '\(text)' is not a share such as 5% or 0.05") }
-        return value
-    }
-
-    /// The random faults the rate options ask for, or nil when none does.
-    func randomFaults() throws -> SimulatedProvider.RandomFaults? {
-        let rates = [serverErrorRate, garbledRate, cutRate, slowRate]
-        guard rates.contains(where: { $0 != nil }) else { return nil }
-        let names = ["--server-error-rate", "--garbled-rate", "--cut-rate", "--slow-rate"]
-        let shares = try zip(rates, names).map { text, name in try text.map { try Self.share($0, option: name) } ?? 0 }
-        guard shares.reduce(0, +) <= 1 else { throw ValidationError("the fault rates add up to more than 100%") }
-        return SimulatedProvider.RandomFaults(seed: faultSeed, serverError: shares[0], garbled: shares[1], cut: shares[2],
-                                              slow: shares[3], slowSeconds: slowSeconds)
-    }
-
-    static func limits(_ text: String?) throws -> [RateLimit] {
-        guard let text else { return [] }
-        return try text.split(separator: ",").map {
-            guard let limit = RateLimit(parsing: $0.trimmingCharacters(in: .whitespaces)) else { throw ValidationError("bad limit") }
+    /// Limits such as `5/min` or `60/min,30/s`.
+    static func limits(_ text: String) throws -> [RateLimit] {
+        try text.split(separator: ",").map {
+            guard let limit = RateLimit(parsing: $0.trimmingCharacters(in: .whitespaces)) else {
+                throw ValidationError("'\(text)' is not a list of limits such as 5/min,30/s")
+            }
             return limit
         }
     }
 
     func run() async throws {
-        let policy = SimulatedProvider.KeyPolicy(massive: try Self.limits(massiveRate), finnhub: try Self.limits(finnhubRate))
+        let policy = SimulatedProvider.KeyPolicy(massive: massiveRate ?? [], finnhub: finnhubRate ?? [])
         var keyed: [String: SimulatedProvider.KeyPolicy] = [:]
         for key in keys { keyed[key] = policy }
         for key in freeKeys { var free = policy; free.finnhubCandles = false; keyed[key] = free }
-        var rules: [SimulatedProvider.FaultRule] = []
-        if let failEvery { rules.append(.init(every: failEvery, fault: .status(503))) }
-        if let truncateEvery { rules.append(.init(every: truncateEvery, fault: .truncate)) }
-        if let slowEvery { rules.append(.init(every: slowEvery, fault: .slow(slowSeconds))) }
         let configuration = SimulatedProvider.Configuration(
             keys: keyed, acceptsAnyKey: keys.isEmpty, defaultPolicy: policy,
             illiquidTickers: Set((illiquid ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }),
-            retryAfter: retryAfter, rateLimitReset: rateLimitReset, pageSize: pageSize, faultRules: rules,
-            randomFaults: try randomFaults(),
+            retryAfter: retryAfter, rateLimitReset: rateLimitReset, pageSize: pageSize, faultRules: faults.rules,
+            randomFaults: faults.randomFaults,
             clock: timeScale == 1 ? .system : ProviderClock(timeScale: timeScale, anchor: ProviderClock.scaledEpoch))
         let logFile = requestLog.map(OutputFile.init)
         try logFile?.checkWritable()   // before serving: an unwritable log would otherwise surface only at exit
@@ -162,6 +111,75 @@ struct SimulateProvider: AsyncParsableCommand {
                 once.keep(source)
             }
         }
+    }
+}
+
+/// The faults `simulate-provider` injects: every Nth request, or a share of requests drawn with a seed.
+/// Every count and every share is read by one parser each, so every option says a bad value the same way.
+struct SimulatedFaultOptions: ParsableArguments {
+    @Option(help: "Answer every Nth request with HTTP 503.", transform: Self.every)
+    var failEvery: Int?
+
+    @Option(help: "Cut every Nth answer short.", transform: Self.every)
+    var truncateEvery: Int?
+
+    @Option(help: "Answer every Nth request slowly (see --slow-seconds).", transform: Self.every)
+    var slowEvery: Int?
+
+    @Option(help: "How slow a slow answer is, in provider seconds.")
+    var slowSeconds: Double = 5
+
+    @Option(help: "Share of requests answered 500, 502 or 503, e.g. 5% or 0.05 (drawn with --fault-seed).", transform: Self.share)
+    var serverErrorRate: Double?
+
+    @Option(help: "Share of requests answered 200 with half the body and a Content-Length that matches the half.", transform: Self.share)
+    var garbledRate: Double?
+
+    @Option(help: "Share of answers cut mid-body: the whole length announced, half sent, the connection closed.", transform: Self.share)
+    var cutRate: Double?
+
+    @Option(help: "Share of requests answered slowly (see --slow-seconds).", transform: Self.share)
+    var slowRate: Double?
+
+    @Option(help: "Seed of the generator that draws the faults at the rates above.")
+    var faultSeed: UInt64 = 1
+
+    func validate() throws {
+        let total = [serverErrorRate, garbledRate, cutRate, slowRate].reduce(0) { $0 + ($1 ?? 0) }
+        guard total <= 1 else { throw ValidationError("the fault rates add up to more than 100%") }
+    }
+
+    /// A share given as `5%` or `0.05`, from 0 to 1.
+    static func share(_ text: String) throws -> Double {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let value = trimmed.hasSuffix("%") ? Double(trimmed.dropLast()).map { $0 / 100 } : Double(trimmed)
+        guard let value, value >= 0, value <= 1 else { throw ValidationError("'\(text)' is not a share such as 5% or 0.05") }
+        return value
+    }
+
+    /// Every Nth request: N a whole number from 1.
+    static func every(_ text: String) throws -> Int {
+        guard let value = Int(text.trimmingCharacters(in: .whitespaces)), value >= 1 else {
+            throw ValidationError("'\(text)' is not a whole number of at least 1")
+        }
+        return value
+    }
+
+    /// The every-Nth faults, in the order the simulator checks them.
+    var rules: [SimulatedProvider.FaultRule] {
+        var rules: [SimulatedProvider.FaultRule] = []
+        if let failEvery { rules.append(.init(every: failEvery, fault: .status(503))) }
+        if let truncateEvery { rules.append(.init(every: truncateEvery, fault: .truncate)) }
+        if let slowEvery { rules.append(.init(every: slowEvery, fault: .slow(slowSeconds))) }
+        return rules
+    }
+
+    /// The random faults the rate options ask for, or nil when none does.
+    var randomFaults: SimulatedProvider.RandomFaults? {
+        let rates = [serverErrorRate, garbledRate, cutRate, slowRate]
+        guard rates.contains(where: { $0 != nil }) else { return nil }
+        return SimulatedProvider.RandomFaults(seed: faultSeed, serverError: serverErrorRate ?? 0, garbled: garbledRate ?? 0,
+                                              cut: cutRate ?? 0, slow: slowRate ?? 0, slowSeconds: slowSeconds)
     }
 }
 

@@ -277,11 +277,13 @@ public actor RateLimiter {
     /// No request before this instant (nominal): the shared budget's last "wait" answer, so
     /// waiting workers do not ask it again before then.
     private var sharedNotBefore: Double = -.infinity
-    /// How long an unanswered grant counts as in flight: the HTTP client's total timeout (real seconds).
+    /// How long an unanswered grant counts as in flight: the HTTP client's total timeout, in the
+    /// provider clock's seconds (nominal, like `limits`); `grant(from:)` turns it into real seconds.
     public private(set) var inFlightSeconds: Double = HTTPTimeouts.default.total
 
     /// Draws every further grant from `budget` as well, so the configured limits hold for the key across
     /// every process sharing it, and a 429 seen here blocks the key for all of them.
+    /// `inFlightSeconds`: the transport timeout, in the provider clock's seconds.
     public func share(_ budget: any SharedProviderBudget, inFlightSeconds: Double = HTTPTimeouts.default.total) {
         shared = budget
         self.inFlightSeconds = inFlightSeconds
@@ -295,10 +297,17 @@ public actor RateLimiter {
         // The shared log runs on the database server's clock, in real seconds.
         let scale = clock.timeScale
         let real = limits.map { RateLimit(requests: $0.requests, per: $0.window * scale) }
+        // The hold of a grant whose answer never comes back (its process died mid-request): the
+        // transport timeout in the provider clock's units, scaled like the windows. Until the answer
+        // arrives the grant counts as sent now; once the hold is over it counts as sent at the hold's
+        // end, for the key's whole window, because the provider may have seen it. A hold in real
+        // seconds would keep a dead process's grant 120 real seconds under `--time-scale 0.01`
+        // (200 provider minutes) while every window around it is scaled.
+        let hold = inFlightSeconds * scale
         let answer: BudgetGrant
         do {
             answer = try await shared.grant(provider: provider, keyFingerprint: keyFingerprint, limits: real,
-                                            inFlightSeconds: inFlightSeconds)
+                                            inFlightSeconds: hold)
         } catch {
             requestsGranted -= 1
             throw .sharedBudgetUnavailable(reason: (error as? LocalizedError)?.errorDescription ?? "\(error)")

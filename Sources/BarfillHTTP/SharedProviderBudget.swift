@@ -6,6 +6,7 @@ import BarfillCore
 public protocol SharedProviderBudget: Sendable {
     /// Grants one request if it fits every limit (`limits` in real seconds) and the key is not
     /// blocked, recording it before it is sent; otherwise says how long to wait at least.
+    /// `inFlightSeconds`: how long a grant never answered holds its place before it counts as sent.
     func grant(provider: ProviderName, keyFingerprint: String, limits: [RateLimit],
                inFlightSeconds: Double) async throws -> BudgetGrant
     /// The answer to grant `id` arrived: the request counts from now.

@@ -48,7 +48,3 @@ private struct UncheckedBox<T>: @unchecked Sendable {
     let value: T
     init(_ value: T) { self.value = value }
 }
-
-/// The old name, kept while other branches still say it.
-@available(*, deprecated, renamed: "PostgresDatabase")
-public typealias Database = PostgresDatabase

@@ -9,7 +9,9 @@ public struct ProviderBudgetStore {
 
     /// Grants one request if it fits every limit (`requests` in any `seconds`, real seconds) and the
     /// key is not blocked; the grant is committed before this returns, so it counts even if the
-    /// caller dies before sending. `inFlightSeconds`: how long an unanswered grant counts as in flight.
+    /// caller dies before sending. `inFlightSeconds` (real seconds): how long an unanswered grant
+    /// counts as in flight; after it, the grant counts as sent then, for the whole window. The
+    /// caller (`RateLimiter`) passes its transport timeout in the provider clock, scaled to real seconds.
     public func grant(provider: String, keyFingerprint: String, limits: [(requests: Int, seconds: Double)],
                       inFlightSeconds: Double) throws(PostgresError) -> BudgetGrant {
         let row = try connection.query(PostgresQuery("grant provider request", """

@@ -115,14 +115,16 @@ struct SharedBudgetTests {
         try #require(!killed.isEmpty, "shard 1 sent no request in 60 s")
         processes[0].0.waitUntilExit()
         #expect(processes[0].0.terminationReason == .uncaughtSignal)
+        // Its grant is in the shared log, unanswered: held as in flight for the transport timeout in the
+        // provider clock (120 provider seconds, 1.2 s here), then counted for its window; the others
+        // count it all along (the limit check below). Afterwards it is pruned like any old request.
+        let unanswered = try fixture.database.connection.query(
+            "SELECT count(*) FROM barfill.provider_requests WHERE answered_at IS NULL").int(0, 0)
+        #expect((unanswered ?? 0) >= 1)
         for (i, (process, _, stderr)) in processes.enumerated().dropFirst() {
             let (status, text) = try await Self.wait(process, stderr: stderr)
             #expect(status == 0, "shard \(i + 1)/4 exited \(status): \(text)")
         }
-        // Its grant is still in the shared log, unanswered: the others counted it all along.
-        let unanswered = try fixture.database.connection.query(
-            "SELECT count(*) FROM barfill.provider_requests WHERE answered_at IS NULL").int(0, 0)
-        #expect(unanswered == 1)
 
         processes[0] = try setup.binary.start(["apply", setup.planPath, "--shard", "1/4"] + Self.paced,
                                               directory: fixture.directory)
