@@ -16,7 +16,7 @@ struct ReportCommand: AsyncParsableCommand {
             memory stay small for a whole universe. A series' section draws its full heatmap (rows are \
             sessions, weeks for d1, years for w1 and mn1; columns are slots) for the first --details \
             series that miss bars or hold off-grid bars; the others list the weeks that miss bars. \
-            --details all draws every series' heatmap (the page grows by about 0.2 MB per series-year of h1).
+            --details all draws every series' heatmap (about 0.17 MB per series-year of h1). The page stays one file.
             """)
 
     @OptionGroup var database: DatabaseOptions
@@ -101,7 +101,7 @@ struct ReportCommand: AsyncParsableCommand {
         switch limit {
         case .all: note = ""
         case .first(let n): note = "No heatmap here: this page draws the first \(n) series that miss bars "
-            + "(barfill report --details N|all, or --ticker to draw one)."
+            + "(barfill report --details N|all, or --symbols to narrow the report)."
         }
         let report = CoverageReport(
             subtitle: "\(MarketCalendar.xnys.name) \(options.description) · "

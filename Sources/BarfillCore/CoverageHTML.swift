@@ -116,7 +116,7 @@ public struct CoverageReport: Sendable {
         .mark-offgrid path{fill:#8250df;}.mark-offgrid text{fill:#8250df;}\
         .legend text{font-size:12px;fill:#1f2328;}\
         .o-complete{fill:#2da44e;}.o-partial{fill:#e16f24;}.o-allmissing{fill:#cf222e;}.o-empty{fill:#afb8c1;}\
-        svg.overview a text{fill:#0969da;}svg.overview .pct{fill:#57606a;}\
+        svg.overview{display:block;margin:4px 0 8px;}svg.overview a text{fill:#0969da;}svg.overview .pct{fill:#57606a;}\
         .weeks{font-size:13px;margin:0 0 8px;}
         """
 

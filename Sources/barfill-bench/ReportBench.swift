@@ -4,11 +4,12 @@
 // 10 series that miss bars) and with `--details all` (every series' heatmap, the page the report
 // wrote before the overview, plus the overview) as the baseline. For each: generation time and peak
 // RSS of the barfill process (wait4), the page's size, and headless Chromium's load time
-// (`--dump-dom`, which returns after the load event; best of 3).
+// (navigation to the load event plus a forced layout, browser start-up excluded, best of 3:
+// scripts/check-report-chromium --load-time).
 //
 // Environment: BARFILL_TEST_DATABASE_URL (from scripts/with-postgres); BARFILL_BENCH_SYMBOLS
-// (default 1000) to run smaller. The `barfill` executable must sit beside barfill-bench, and
-// Chromium on PATH (or CHROMIUM).
+// (default 1000) to run smaller. The `barfill` executable must sit beside barfill-bench; run from
+// the repository root (as `make bench` does) with Chromium on PATH (or CHROMIUM).
 import BarfillCore
 import BarfillPostgres
 import BarfillTestSupport
@@ -17,9 +18,6 @@ import Foundation
 enum ReportBench {
     static let from = NewYork.midnight(LocalDate(year: 2025, month: 1, day: 1)!)
     static let until = NewYork.midnight(LocalDate(year: 2026, month: 1, day: 1)!)
-    /// A Chromium load slower than this is not repeated (the baseline page can take minutes).
-    static let repeatBelowSeconds = 60.0
-    static let chromiumTimeoutSeconds = 600.0
 
     static func run() async throws {
         let symbols = Int(ProcessInfo.processInfo.environment["BARFILL_BENCH_SYMBOLS"] ?? "") ?? 1_000
@@ -27,7 +25,6 @@ enum ReportBench {
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
             throw ReportBenchError("the barfill executable is not beside barfill-bench (\(binary.path)); build both first")
         }
-        let chromium = try findChromium()
         let db = try TestDatabase.fresh(schema: .freshInstall)
         let connection = db.connection
         let grid = Grid(timeframe: .h1)
@@ -59,35 +56,40 @@ enum ReportBench {
                                               "--from", "2025-01-01", "--until", "2026-01-01"] + extra)
             guard run.status == 0 else { throw ReportBenchError("barfill report \(extra) exited with \(run.status)") }
             let size = (try FileManager.default.attributesOfItem(atPath: page)[.size] as? Int) ?? 0
-            var loads: [Double] = []
-            for _ in 0..<3 {
-                let profile = directory.appendingPathComponent("chromium-\(loads.count)").path
-                var arguments = ["--headless", "--disable-gpu", "--user-data-dir=\(profile)", "--no-first-run",
-                                 "--disable-extensions", "--disable-dev-shm-usage", "--dump-dom", "file://" + page]
-                if geteuid() == 0 { arguments.insert("--no-sandbox", at: 0) }
-                let load = try spawn(chromium, arguments, timeout: chromiumTimeoutSeconds)
-                guard load.status == 0 else {
-                    print("report: \(label): Chromium exited with \(load.status) after \(String(format: "%.1f", load.seconds)) s")
-                    break
-                }
-                loads.append(load.seconds)
-                if load.seconds > repeatBelowSeconds { break }
+            let best: String
+            do {
+                let (seconds, runs) = try chromiumLoad(page: page, runs: 3)
+                best = String(format: "%.2f s (best of %d)", seconds, runs)
+            } catch {
+                best = "failed (\(error))"
             }
-            let best = loads.min().map { String(format: "%.2f s (best of %d)", $0, loads.count) } ?? "failed"
             print(String(format: "report: %@: generated in %.2f s, peak RSS %.0f MB, page %.2f MB (%d bytes), Chromium load %@",
                          label, run.seconds, Double(run.maxRSSKilobytes) / 1024, Double(size) / 1e6, size, best))
             try? FileManager.default.removeItem(atPath: page)
         }
     }
 
-    private static func findChromium() throws -> String {
-        let candidates = [ProcessInfo.processInfo.environment["CHROMIUM"], "chromium", "chromium-browser", "google-chrome"]
-        let path = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":")
-        for name in candidates.compactMap({ $0 }) where !name.isEmpty {
-            if name.hasPrefix("/") && FileManager.default.isExecutableFile(atPath: name) { return name }
-            for dir in path where FileManager.default.isExecutableFile(atPath: "\(dir)/\(name)") { return "\(dir)/\(name)" }
+    /// Chromium's load time of a page, start-up excluded: navigation to the load event plus a forced
+    /// layout, best of `runs` in one headless browser (scripts/check-report-chromium --load-time).
+    private static func chromiumLoad(page: String, runs: Int) throws -> (seconds: Double, runs: Int) {
+        let script = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+            .appendingPathComponent("scripts/check-report-chromium")
+        guard FileManager.default.isExecutableFile(atPath: script.path) else {
+            throw ReportBenchError("run from the repository root: \(script.path) is missing")
         }
-        throw ReportBenchError("no Chromium on PATH (apt-get install chromium, or set CHROMIUM)")
+        let process = Process()
+        process.executableURL = script
+        process.arguments = ["--load-time", String(runs), page]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        let words = output.split(separator: "\n").last(where: { $0.hasPrefix("load-seconds ") })?.split(separator: " ") ?? []
+        guard process.terminationStatus == 0, words.count == 4, let seconds = Double(words[1]), let done = Int(words[3]) else {
+            throw ReportBenchError("check-report-chromium --load-time exited with \(process.terminationStatus)")
+        }
+        return (seconds, done)
     }
 
     /// Runs a program with stdout and stderr to /dev/null and returns its exit status, wall time and
