@@ -47,6 +47,91 @@ public struct CoverageQuery {
         }
     }
 
+    /// What a whole universe's report reads: every series of the window as weekly counts, aggregated
+    /// in PostgreSQL (a row per series and week comes back, never a bar), and in full only the series
+    /// `details` picks from those rows. One read-only snapshot for both.
+    public func readOverview(tickers: [Ticker], timeframes: [Timeframe], from: Int64, until: Int64,
+                             weeks: CoverageWeeks, slots: (Timeframe) -> CoverageWeekSlots,
+                             details: ([CoverageOverviewRow]) -> [Int]) throws
+        -> (overview: [CoverageOverviewRow], details: [SeriesData]) {
+        try connection.transaction { connection in
+            try connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            let pairs = try seriesList(connection, tickers: tickers, timeframes: timeframes, from: from, until: until)
+            let hasLedger = try connection.query(PostgresQuery("ledger exists",
+                "SELECT to_regclass('barfill.empty_ranges') IS NOT NULL")).scalar(as: Bool.self)
+            var rows: [CoverageOverviewRow] = []
+            for timeframe in Set(pairs.map(\.1)).sorted() {
+                let names = pairs.filter { $0.1 == timeframe }.map(\.0)
+                rows += try weeklyRows(connection, names: names, timeframe: timeframe, from: from, until: until,
+                                       weekCount: weeks.mondays.count, slots: slots(timeframe), ledger: hasLedger)
+            }
+            rows.sort { ($0.ticker, $0.timeframe) < ($1.ticker, $1.timeframe) }
+            let full = try details(rows).map { index in
+                let row = rows[index]
+                return SeriesData(ticker: row.ticker, timeframe: row.timeframe,
+                                  bars: try barKeys(connection, row.ticker, row.timeframe, from, until),
+                                  confirmedEmpty: hasLedger
+                                      ? try emptyRanges(connection, row.ticker, row.timeframe, from, until) : [])
+            }
+            return (rows, full)
+        }
+    }
+
+    /// One timeframe's series as weekly counts. Bars are joined to the slot keys in the server and
+    /// counted per series and week; a bar whose key is no slot is off-grid (week NULL), one on a slot
+    /// that ends after the window (week -1) is neither. Confirmed-empty slots are those inside a ledger
+    /// range without a bar, each counted once however many ranges cover it.
+    private func weeklyRows(_ connection: PostgresConnection, names: [String], timeframe: Timeframe,
+                            from: Int64, until: Int64, weekCount: Int, slots: CoverageWeekSlots,
+                            ledger: Bool) throws -> [CoverageOverviewRow] {
+        var weeks: [String: [CoverageWeekCount]] = [:], offGrid: [String: Int] = [:]
+        let blank = slots.expected.map { CoverageWeekCount(expected: $0) }
+        for name in names { weeks[name] = blank }
+        let bars = try connection.query(PostgresQuery("coverage weeks", """
+            WITH slot AS (SELECT to_timestamp(u.k) AS ts, u.w FROM unnest($1::bigint[], $2::integer[]) AS u (k, w))
+            SELECT s.ticker, slot.w AS week, slot.ts IS NULL AS off_grid, count(*)::bigint AS bars
+            FROM ohlc_bars o JOIN symbols s ON s.id = o.symbol_id
+            LEFT JOIN slot ON slot.ts = o.ts
+            WHERE o.timeframe::text = $3 AND o.ts >= $4::timestamptz AND o.ts < $5::timestamptz
+              AND s.ticker = ANY ($6::text[])
+            GROUP BY 1, 2, 3
+            """, [slots.starts, slots.weeks, timeframe.rawValue, Timestamp(from), Timestamp(until), names]))
+        let ticker = try bars.column("ticker", as: String.self), week = try bars.column("week", as: Int?.self)
+        let isOff = try bars.column("off_grid", as: Bool.self), count = try bars.column("bars", as: Int64.self)
+        for row in bars.rows {
+            let name = try row.decode(ticker), n = Int(try row.decode(count))
+            if try row.decode(isOff) {
+                offGrid[name, default: 0] += n
+            } else if let w = try row.decode(week), w >= 0, w < weekCount {
+                weeks[name]?[w].present += n
+            }
+        }
+        if ledger {
+            let empty = try connection.query(PostgresQuery("coverage weeks ledger", """
+                WITH slot AS (SELECT to_timestamp(u.k) AS ts, to_timestamp(u.e) AS ts_end, u.w
+                              FROM unnest($1::bigint[], $2::bigint[], $3::integer[]) AS u (k, e, w) WHERE u.w >= 0)
+                SELECT s.ticker, slot.w AS week, count(DISTINCT slot.ts)::bigint AS slots
+                FROM barfill.empty_ranges e JOIN symbols s ON s.id = e.symbol_id
+                JOIN slot ON e.from_ts <= slot.ts AND slot.ts_end <= e.to_ts
+                WHERE e.timeframe = $4 AND s.ticker = ANY ($5::text[])
+                  AND e.to_ts > $6::timestamptz AND e.from_ts < $7::timestamptz
+                  AND NOT EXISTS (SELECT 1 FROM ohlc_bars o
+                                  WHERE o.symbol_id = e.symbol_id AND o.timeframe::text = $4 AND o.ts = slot.ts)
+                GROUP BY 1, 2
+                """, [slots.starts, slots.ends, slots.weeks, timeframe.rawValue, names, Timestamp(from), Timestamp(until)]))
+            let ticker = try empty.column("ticker", as: String.self), week = try empty.column("week", as: Int.self)
+            let count = try empty.column("slots", as: Int64.self)
+            for row in empty.rows {
+                let name = try row.decode(ticker), w = try row.decode(week)
+                if w < weekCount { weeks[name]?[w].confirmedEmpty += Int(try row.decode(count)) }
+            }
+        }
+        return names.map { name in
+            CoverageOverviewRow(ticker: name, timeframe: timeframe, weeks: weeks[name] ?? blank,
+                                offGrid: offGrid[name] ?? 0)
+        }
+    }
+
     private func seriesList(_ connection: PostgresConnection, tickers: [Ticker], timeframes: [Timeframe],
                             from: Int64, until: Int64) throws -> [(String, Timeframe)] {
         if !tickers.isEmpty && !timeframes.isEmpty {

@@ -17,6 +17,7 @@ let benchmarks: [Benchmark] = [
     Benchmark(name: "bigplan", run: BigPlanBench.run),
     Benchmark(name: "budget", run: BudgetBench.run),
     Benchmark(name: "work", run: WorkBench.run),
+    Benchmark(name: "report", run: ReportBench.run),
 ]
 
 // One phase of the big-plan benchmark, run as a child so its peak memory is its own.

@@ -351,3 +351,119 @@ private final class ParsedHTML: NSObject, XMLParserDelegate {
 
     func parser(_ parser: XMLParser, parseErrorOccurred error: Error) { failure = error }
 }
+
+@Suite struct CoverageOverviewTests {
+    /// 2024-03-25 … 2024-04-05: Good Friday (03-29) is a holiday.
+    static let from = NewYork.midnight(Fixture.date("2024-03-25")), until = NewYork.midnight(Fixture.date("2024-04-06"))
+    static let weeks = CoverageWeeks(from: from, until: until)
+
+    @Test func weeksAreTheMondaysOfTheWindowByNewYorkDate() {
+        let weeks = CoverageWeeks(from: NewYork.midnight(Fixture.date("2024-03-27")),
+                                  until: NewYork.midnight(Fixture.date("2024-04-09")))
+        #expect(weeks.mondays.map(\.description) == ["2024-03-25", "2024-04-01", "2024-04-08"])
+        #expect(weeks.index(of: Fixture.newYork(Fixture.date("2024-03-31"), 23)) == 0)   // Sunday night, New York
+        #expect(weeks.index(of: Fixture.newYork(Fixture.date("2024-04-01"), 0)) == 1)
+        #expect(weeks.index(of: Fixture.newYork(Fixture.date("2024-03-24"), 12)) == nil)
+        #expect(weeks.index(of: Fixture.newYork(Fixture.date("2024-04-15"), 12)) == nil)
+        #expect(CoverageWeeks(from: 100, until: 100).mondays.isEmpty)
+    }
+
+    @Test(arguments: [
+        (0, 0, 0, CoverageWeekState.empty), (6, 6, 0, .complete), (6, 5, 1, .complete), (6, 0, 6, .empty),
+        (6, 0, 0, .missing), (6, 3, 0, .partial), (6, 0, 2, .partial),
+    ])
+    func aWeekIsCompletePartlyMissingAllMissingOrEmpty(_ expected: Int, _ present: Int, _ empty: Int,
+                                                       _ state: CoverageWeekState) {
+        #expect(CoverageWeekCount(expected: expected, present: present, confirmedEmpty: empty).state == state)
+    }
+
+    /// AAPL: one hole on Tuesday of the holiday week, all of the second week missing bar one
+    /// confirmed-empty slot, an off-grid bar.
+    static func aapl() -> CoverageSeries {
+        let days = Fixture.sessions("2024-03-25", "2024-04-05", except: ["2024-03-29"])
+        var slots: [CoverageSlot] = []
+        for day in days {
+            for start in Fixture.h1Slots(day) {
+                let state: SlotCoverage
+                if day.description >= "2024-04-01" {
+                    state = start == Fixture.newYork(Fixture.date("2024-04-02"), 10) ? .confirmedEmpty : .missing
+                } else {
+                    state = start == Fixture.newYork(Fixture.date("2024-03-26"), 11) ? .missing : .present
+                }
+                slots.append(CoverageSlot(start: start, state: state))
+            }
+        }
+        return CoverageSeries(ticker: "AAPL", timeframe: .h1, slots: slots,
+                              offGrid: [Fixture.newYork(Fixture.date("2024-03-29"), 10)])
+    }
+
+    @Test func aRowCountsEachWeeksSlotsFromTheSeries() {
+        let row = CoverageOverviewRow(Self.aapl(), weeks: Self.weeks)
+        #expect(row.weeks == [CoverageWeekCount(expected: 24, present: 23, confirmedEmpty: 0),
+                              CoverageWeekCount(expected: 30, present: 0, confirmedEmpty: 1)])
+        #expect(row.weeks.map(\.state) == [.partial, .partial])
+        #expect(row.offGrid == 1)
+        #expect(row.totals == Self.aapl().totals)
+        #expect(row.needsAttention)
+    }
+
+    static func universe() -> CoverageReport {
+        let complete = Fixture.sessions("2024-03-25", "2024-04-05", except: ["2024-03-29"])
+            .flatMap { Fixture.h1Slots($0) }.map { CoverageSlot(start: $0, state: .present) }
+        let msft = CoverageSeries(ticker: "MSFT", timeframe: .h1, slots: complete)
+        let nvda = CoverageSeries(ticker: "NVDA", timeframe: .h1, slots: complete.map { .init(start: $0.start, state: .missing) })
+        let hostile = CoverageSeries(ticker: "X</text></svg><script>alert(1)</script>&\"'", timeframe: .h1, slots: complete)
+        let rows = [msft, Self.aapl(), nvda, hostile].map { CoverageOverviewRow($0, weeks: Self.weeks) }
+        return CoverageReport(subtitle: "test", weeks: Self.weeks, overview: rows, series: [Self.aapl()],
+                              detailNote: "No heatmap <here>.")
+    }
+
+    @Test func everyRowLinksToASectionThatExists() throws {
+        let doc = try ParsedHTML(Self.universe().html())
+        let ids = Set(doc.elements.compactMap { $0.attributes["id"] })
+        let overviewLinks = doc.elements.filter { $0.name == "a" && $0.inside.contains("overview") }
+        #expect(overviewLinks.count == 4)
+        let links = doc.elements.filter { $0.name == "a" }.compactMap { $0.attributes["href"] }
+        #expect(links.count == 8)   // the overview and the totals table
+        for link in links {
+            #expect(link.hasPrefix("#") && ids.contains(String(link.dropFirst())), "\(link)")
+        }
+        // Report order: AAPL, MSFT, NVDA, X…; the overview's first link is AAPL's section, drawn in full.
+        #expect(overviewLinks.map { $0.attributes["href"]! } == ["#series-1", "#series-2", "#series-3", "#series-4"])
+        let sections = doc.elements.filter { $0.name == "section" }
+        #expect(sections.map { $0.attributes["id"]! } == ["series-1", "series-2", "series-3", "series-4"])
+        #expect(doc.elements.filter { $0.name == "svg" && $0.attributes["class"] == "heatmap" }.count == 1)
+        #expect(doc.text.contains("Weeks missing bars: 2024-03-25 (24 of 24), 2024-04-01 (30 of 30)"))
+        #expect(doc.text.contains("No week misses a bar."))
+        #expect(doc.text.contains("No heatmap <here>."))
+    }
+
+    @Test func overviewCellsShowEachWeeksState() throws {
+        let report = Self.universe()
+        let doc = try ParsedHTML(report.html())
+        let cells = doc.elements.filter { $0.name == "rect" && $0.inside.contains("overview") }
+        // AAPL: two partly missing weeks, a cell each; MSFT and the hostile ticker: one run of two
+        // complete weeks; NVDA: one run of two all-missing weeks.
+        #expect(cells.map { $0.attributes["class"]! } == ["o-partial", "o-partial", "o-complete", "o-allmissing", "o-complete"])
+        let titles = doc.elements.filter { $0.name == "title" && $0.inside.contains("overview") }.map(\.text)
+        #expect(titles.contains("week of 2024-03-25: 1 of 24 missing"))
+        #expect(titles.contains("week of 2024-04-01: 29 of 30 missing"))
+        #expect(titles.contains("weeks of 2024-03-25 to 2024-04-01: all missing"))
+        // The legend names all four states.
+        for state in CoverageWeekState.allCases {
+            #expect(doc.elements.contains { $0.name == "rect" && $0.attributes["class"] == "o-\(state.rawValue)" })
+        }
+        #expect(doc.text.contains("all 4 series"))
+    }
+
+    @Test func hostileTickersAreEscapedInTheOverview() throws {
+        let html = Self.universe().html()
+        #expect(!html.contains("<script"))
+        let doc = try ParsedHTML(html)
+        #expect(doc.elements.allSatisfy { $0.name != "script" })
+        let hostile = "X</text></svg><script>alert(1)</script>&\"'"
+        let labels = doc.elements.filter { $0.name == "title" && $0.inside.contains("overview") }.map(\.text)
+        #expect(labels.contains("\(hostile) h1"))
+        #expect(doc.elements.filter { $0.name == "h2" }.map(\.text).contains("\(hostile) · h1"))
+    }
+}
