@@ -233,11 +233,6 @@ public final class CheckpointStore: Sendable {
     /// Chunks already known keep their progress; chunks deleted from the plan are simply never asked about.
     public func begin(planKey: String, chunks: [ChunkKey], at now: Int64) throws(CheckpointError) {
         try withDatabase { db in
-            // Room for the whole registration in the page cache: past SQLite's default 2 MB, dirty
-            // pages spill to the WAL mid-transaction and are read back from it, a system call per
-            // page (100,000 chunks are about 25 MB). Back to the default once they are committed.
-            try db.execute("PRAGMA cache_size=-65536")
-            defer { try? db.execute("PRAGMA cache_size=-2000") }
             try db.transaction {
                 try db.prepare("""
                     INSERT INTO plans (plan_key, first_run_at, last_run_at) VALUES (?1, ?2, ?2)
