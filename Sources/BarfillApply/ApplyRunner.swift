@@ -74,23 +74,17 @@ public final class ApplyRunner: Sendable {
         let keys = plan.chunks.map { ChunkKey(id: $0.id, symbol: $0.symbol.value, timeframe: $0.timeframe) }
         let checkpoint = self.checkpoint
         let planKey = self.planKey
-        // `begin` adds only pending rows, so what is finished is known before it: the staleness scan
-        // (PostgreSQL) then runs while `begin` writes the checkpoint (SQLite), not after it.
+        try await offPool { try checkpoint.begin(planKey: planKey, chunks: keys, at: startedAt) }
         let finished = try await offPool { try checkpoint.finishedChunkIDs(planKey: planKey) }
         let todo = finished.isEmpty ? plan.chunks : plan.chunks.filter { !finished.contains($0.id) }
         let alreadyFinished = plan.chunks.count - todo.count
-        let state = Shared()
-        async let registered: Void = offPool { try checkpoint.begin(planKey: planKey, chunks: keys, at: startedAt) }
-        // Only before any chunk is finished: once this plan's own fills are in, fingerprints differ by design.
-        var staleness: Result<Void, any Error> = .success(())
-        if finished.isEmpty {
-            do { try await checkStaleness(todo, state: state) } catch { staleness = .failure(error) }
-        }
-        // The checkpoint's trouble first, as when the two ran one after the other.
-        try await registered
-        try staleness.get()
         try await restoreRateLimits()
 
+        let state = Shared()
+        // Only before any chunk is finished: once this plan's own fills are in, fingerprints differ by design.
+        if finished.isEmpty {
+            try await checkStaleness(todo, state: state)
+        }
         onEvent(.began(chunks: plan.chunks.count, alreadyFinished: alreadyFinished,
                        requests: todo.reduce(0) { $0 + $1.requests }, missingBars: todo.reduce(0) { $0 + $1.missingBars }))
 
