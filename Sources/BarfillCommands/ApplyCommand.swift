@@ -75,7 +75,7 @@ struct Apply: AsyncParsableCommand {
         let part = shard.flatMap { Shard(parsing: $0) }
         let whole = try loadPlan(plan)
         let plan = part.map { whole.restricted(to: $0) } ?? whole
-        let store = try CheckpointStore(path: checkpoint ?? part.map(CheckpointStore.defaultPath(for:)) ?? CheckpointStore.defaultPath)
+        let store = try await CheckpointStore.open(path: checkpoint ?? part.map(CheckpointStore.defaultPath(for:)) ?? CheckpointStore.defaultPath)
         let github = GitHubActions()
         let deadlineSeconds = limits.deadlineSeconds
         let wallDeadline = limits.wallDeadline

@@ -76,7 +76,23 @@ struct CanonicalJSONWriter {
         JSONGrammar.writeString(value, to: &out)
     }
 
-    mutating func time(_ seconds: Int64) { string(UTC.format(seconds)) }
+    /// A string known to need no escape (an enum's raw value, a validated ticker): copied as is,
+    /// without the scan for characters to escape that every other string gets.
+    mutating func plainString(_ value: String) {
+        separate()
+        out.append(UInt8(ascii: "\""))
+        out.append(contentsOf: value.utf8)
+        out.append(UInt8(ascii: "\""))
+    }
+
+    /// The instant as `UTC.format` writes it, digit by digit into the text: a big plan holds a few
+    /// hundred thousand, written once more for its content hash and once per chunk id on read.
+    mutating func time(_ seconds: Int64) {
+        separate()
+        out.append(UInt8(ascii: "\""))
+        if !UTC.write(seconds, to: &out) { out.append(contentsOf: UTC.format(seconds).utf8) }
+        out.append(UInt8(ascii: "\""))
+    }
 
     mutating func integer(_ value: Int64) {
         separate()
@@ -167,9 +183,9 @@ extension Plan.Series {
             w.key("from"); w.time(from)
             w.key("off_grid"); w.integer(offGrid)
             w.key("present"); w.integer(present)
-            w.key("provider"); w.string(provider.rawValue)
-            w.key("symbol"); w.string(symbol.value)
-            w.key("timeframe"); w.string(timeframe.rawValue)
+            w.key("provider"); w.plainString(provider.rawValue)
+            w.key("symbol"); w.plainString(symbol.value)
+            w.key("timeframe"); w.plainString(timeframe.rawValue)
             w.key("until"); w.time(until)
         }
     }
@@ -186,17 +202,17 @@ extension Plan.Chunk {
                     w.object { w in
                         w.key("bars"); w.integer(gap.bars)
                         w.key("from"); w.time(gap.from)
-                        w.key("kind"); w.string(gap.kind.rawValue)
+                        w.key("kind"); w.plainString(gap.kind.rawValue)
                         w.key("to"); w.time(gap.to)
                     }
                 }
             }
             if withID { w.key("id"); w.string(id) }
             w.key("missing_bars"); w.integer(missingBars)
-            w.key("provider"); w.string(provider.rawValue)
+            w.key("provider"); w.plainString(provider.rawValue)
             w.key("requests"); w.integer(requests)
-            w.key("symbol"); w.string(symbol.value)
-            w.key("timeframe"); w.string(timeframe.rawValue)
+            w.key("symbol"); w.plainString(symbol.value)
+            w.key("timeframe"); w.plainString(timeframe.rawValue)
             w.key("to"); w.time(to)
         }
     }

@@ -100,12 +100,25 @@ public struct LocalDate: Hashable, Comparable, Sendable, Codable, CustomStringCo
 public enum UTC {
     /// `2024-03-08T15:00:00Z`.
     public static func format(_ seconds: Int64) -> String {
+        var text: [UInt8] = []
+        text.reserveCapacity(20)
+        guard write(seconds, to: &text) else {
+            let (days, secondOfDay) = day(of: seconds)
+            let rest = Int(secondOfDay)
+            let date = LocalDate(daysSinceEpoch: Int(days))
+            func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
+            return "\(date)T\(two(rest / 3_600)):\(two(rest / 60 % 60)):\(two(rest % 60))Z"
+        }
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    /// Appends what `format` returns for instants in years 0–9999, byte by byte (a big plan formats
+    /// a few hundred thousand instants on write and on read); false, with nothing appended, for others.
+    static func write(_ seconds: Int64, to text: inout [UInt8]) -> Bool {
         let (days, secondOfDay) = day(of: seconds)
         let rest = Int(secondOfDay)
         let date = LocalDate(daysSinceEpoch: Int(days))
-        // Byte by byte: a big plan formats a few hundred thousand instants on write and on read.
-        var text: [UInt8] = []
-        text.reserveCapacity(20)
+        guard (0...9_999).contains(date.year) else { return false }
         func digits(_ v: Int, _ count: Int) {
             var divisor = 1
             for _ in 1..<count { divisor *= 10 }
@@ -114,15 +127,11 @@ public enum UTC {
                 divisor /= 10
             }
         }
-        guard (0...9_999).contains(date.year) else {
-            func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
-            return "\(date)T\(two(rest / 3_600)):\(two(rest / 60 % 60)):\(two(rest % 60))Z"
-        }
         digits(date.year, 4); text.append(UInt8(ascii: "-")); digits(date.month, 2); text.append(UInt8(ascii: "-"))
         digits(date.day, 2); text.append(UInt8(ascii: "T"))
         digits(rest / 3_600, 2); text.append(UInt8(ascii: ":")); digits(rest / 60 % 60, 2); text.append(UInt8(ascii: ":"))
         digits(rest % 60, 2); text.append(UInt8(ascii: "Z"))
-        return String(decoding: text, as: UTF8.self)
+        return true
     }
 
     /// Parses an RFC 3339 instant, `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)` (`T`/`Z` in either

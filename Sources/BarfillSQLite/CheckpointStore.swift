@@ -238,6 +238,13 @@ public final class CheckpointStore: Sendable {
                     INSERT INTO plans (plan_key, first_run_at, last_run_at) VALUES (?1, ?2, ?2)
                     ON CONFLICT (plan_key) DO UPDATE SET last_run_at = excluded.last_run_at
                     """).bind(.text(planKey), .integer(now)).run()
+                // The key is the plan's content hash, so its chunks are the same on every run, and a
+                // run registers all of them in one transaction: a resumed run whose rows are all
+                // there (rows are never deleted one by one) has nothing to add, and skips a lookup
+                // per chunk of a 100,000-chunk plan.
+                let registered = try db.prepare("SELECT count(*) FROM chunks WHERE plan_key = ?1").bind(.text(planKey))
+                _ = try registered.step()
+                if registered.int64(at: 0) == Int64(chunks.count) { return }
                 let insert = try db.prepare("""
                     INSERT INTO chunks (plan_key, chunk_id, symbol, timeframe) VALUES (?1, ?2, ?3, ?4)
                     ON CONFLICT (plan_key, chunk_id) DO NOTHING
@@ -245,12 +252,47 @@ public final class CheckpointStore: Sendable {
                 // In the primary key's order: each insert lands next to the last one in the index, so
                 // 100,000 chunks touch each index page once instead of a random page per chunk (which,
                 // past SQLite's 2 MB page cache, meant reading it back from the WAL every time).
-                // (Ids are hex: String's order is SQLite's byte order there, and sorts far faster than a UTF-8 view.)
-                for chunk in chunks.sorted(by: { $0.id < $1.id }) {
+                for chunk in Self.inKeyOrder(chunks) {
                     try insert.bind(.text(planKey), .text(chunk.id), .text(chunk.symbol), .text(chunk.timeframe.rawValue)).run()
                 }
             }
         }
+    }
+
+    /// `chunks` in SQLite's byte order of their ids. Chunk ids are hex, so the number their first
+    /// 16 digits spell orders them as their bytes do; sorting by it (then by the whole id, for ids
+    /// sharing those digits) costs a fraction of 100,000 string comparisons. Ids that are not hex
+    /// are sorted by their bytes.
+    static func inKeyOrder(_ chunks: [ChunkKey]) -> [ChunkKey] {
+        func prefix(_ id: String) -> UInt64? {
+            var value: UInt64 = 0
+            var digits = 0
+            for byte in id.utf8.prefix(16) {
+                let digit: UInt8
+                switch byte {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+                case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+                default: return nil
+                }
+                value = value << 4 | UInt64(digit)
+                digits += 1
+            }
+            guard digits == 16 else { return nil }
+            return value
+        }
+        var keyed: [(prefix: UInt64, chunk: ChunkKey)] = []
+        keyed.reserveCapacity(chunks.count)
+        for chunk in chunks {
+            guard let number = prefix(chunk.id) else {
+                return chunks.sorted { $0.id.utf8.lexicographicallyPrecedes($1.id.utf8) }
+            }
+            keyed.append((number, chunk))
+        }
+        keyed.sort { a, b in
+            if a.prefix != b.prefix { return a.prefix < b.prefix }
+            return a.chunk.id.utf8.lexicographicallyPrecedes(b.chunk.id.utf8)
+        }
+        return keyed.map(\.chunk)
     }
 
     /// Ids of the chunks of `planKey` that a later run has nothing to do for (`done` or `skipped`):

@@ -74,7 +74,7 @@ enum BigPlanBench {
             let connections = WorkerWiring(databaseURL: url, limiters: [.massive: limiter]) { _, _ in
                 throw BigPlanBenchError.usage
             }
-            let checkpoint = try CheckpointStore(path: checkpointPath)
+            let checkpoint = try await CheckpointStore.open(path: checkpointPath)
             let runner = try ApplyRunner(plan: plan, checkpoint: checkpoint, connections: connections,
                                          options: ApplyOptions(maxRequests: 0))
             let report = try await runner.run()

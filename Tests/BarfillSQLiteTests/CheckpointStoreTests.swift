@@ -77,6 +77,41 @@ import Testing
         #expect(try store.plans().first?.lastRunAt == 200)
     }
 
+    @Test func aResumedRunKeepsEveryChunksProgressAndRecordsItsTime() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = try CheckpointStore(path: dir.appendingPathComponent("checkpoint.sqlite").path)
+        try store.begin(planKey: "p1", chunks: chunks, at: 100)
+        try store.markFinished(planKey: "p1", chunkID: "c1", status: .done, counts: ChunkCounts(requests: 1), at: 101,
+                               durationMilliseconds: 1)
+        try store.begin(planKey: "p1", chunks: chunks.reversed(), at: 200)
+        let progress = try store.progress(planKey: "p1")
+        #expect(progress.count == 3)
+        #expect(progress["c1"]?.status == .done && progress["c1"]?.counts.requests == 1)
+        #expect(try store.plans().first?.lastRunAt == 200)
+        #expect(try store.plans().first?.firstRunAt == 100)
+        // A list the checkpoint has not seen in full under that key still gets its new rows.
+        let more = chunks + [ChunkKey(id: "c3", symbol: "MSFT", timeframe: .d1)]
+        try store.begin(planKey: "p1", chunks: more, at: 300)
+        #expect(try store.progress(planKey: "p1")["c3"]?.status == .pending)
+        #expect(try store.progress(planKey: "p1")["c1"]?.status == .done)
+    }
+
+    @Test func chunksAreRegisteredInTheByteOrderOfTheirIds() {
+        var generator = SystemRandomNumberGenerator()
+        let hex = Array("0123456789abcdef")
+        func randomID(_ length: Int) -> String { String((0..<length).map { _ in hex[Int(generator.next() % 16)] }) }
+        let shared = randomID(16)
+        var ids = (0..<2_000).map { _ in randomID(24) }
+        ids += (0..<50).map { _ in shared + randomID(8) } + [shared, shared + "0", "0000000000000000", "ffffffffffffffffffffffff"]
+        let keys = ids.map { ChunkKey(id: $0, symbol: "AAPL", timeframe: .h1) }
+        let byBytes = { (list: [ChunkKey]) in list.map(\.id).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) } }
+        #expect(CheckpointStore.inKeyOrder(keys).map(\.id) == byBytes(keys))
+        // Ids that are not hex digits fall back to sorting by their bytes.
+        let other = keys + ["c0", "Z9", "zz", "é1", "A"].map { ChunkKey(id: $0, symbol: "AAPL", timeframe: .h1) }
+        #expect(CheckpointStore.inKeyOrder(other).map(\.id) == byBytes(other))
+    }
+
     @Test func unfinishedChunksKeepTheirRedactedErrorAndRetryTime() throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
