@@ -123,11 +123,11 @@ public struct GapScanner {
                 grids[timeframe] = Grid(timeframe: timeframe, options: request.options, calendar: calendar)
             }
             let access = try barfillAccess()
-            let statuses = (!request.full && access.canReadStatus)
-                ? try store.statuses(timeframes: Array(Set(targets.map(\.timeframe)))) : [:]
+            let points = (!request.full && access.canReadStatus)
+                ? try verifiedPoints(timeframes: Array(Set(targets.map(\.timeframe)))) : [:]
             for index in targets.indices {
                 setWindow(of: &targets[index], request: request, grid: grids[targets[index].timeframe]!,
-                     status: statuses[SeriesKey(symbol: targets[index].ticker, timeframe: targets[index].timeframe)])
+                          point: points[VerifiedKey(symbolId: targets[index].symbolId, timeframe: targets[index].timeframe.rawValue)])
             }
             // Batches share a timeframe, and where they can a start.
             targets.sort { ($0.timeframe, $0.from, $0.ticker) < ($1.timeframe, $1.from, $1.ticker) }
@@ -157,13 +157,14 @@ public struct GapScanner {
                 var parameters: [any PostgresParameter] = [start, end, Timestamp(targets[start].barsUntil)]
                 if sharedFrom { parameters.append(Timestamp(targets[start].from)) }
                 let rows = try connection.query(GapScanQuery.scanBatch(timeframe, sharedFrom: sharedFrom), parameters)
-                for row in 0..<rows.rowCount {
-                    let series = try rows.int(row, 0)!
-                    let count = try rows.int(row, 3) ?? 0
-                    if let first = try rows.int(row, 1), let last = try rows.int(row, 2) {
-                        answers[series].missing.append(first...last)
+                let series = try rows.column("series", as: Int.self), count = try rows.column("slots", as: Int.self)
+                let first = try rows.column("first", as: Int?.self), last = try rows.column("last", as: Int?.self)
+                for row in rows.rows {
+                    let (index, first, last, count) = try row.decode(series, first, last, count)
+                    if let first, let last {
+                        answers[index].missing.append(first...last)
                     } else {
-                        answers[series].offGrid += count
+                        answers[index].offGrid += count
                     }
                 }
                 start = end
@@ -237,8 +238,10 @@ public struct GapScanner {
                 throw PostgresError.invalidInput("--universe watchlist needs SwiftBolt's watchlist_items table, which this database does not have")
             }
             let rows = try connection.query(GapScanQuery.watchlistSymbols)
-            symbols = (0..<rows.rowCount).map {
-                SymbolRecord(id: rows.string($0, 0)!, ticker: rows.string($0, 1)!, primarySource: rows.string($0, 2) ?? "")
+            let id = try rows.column("id", as: String.self), ticker = try rows.column("ticker", as: String.self)
+            let primarySource = try rows.column("primary_source", as: String?.self)
+            symbols = try rows.rows.map {
+                SymbolRecord(id: try $0.decode(id), ticker: try $0.decode(ticker), primarySource: try $0.decode(primarySource) ?? "")
             }
         }
 
@@ -258,14 +261,17 @@ public struct GapScanner {
         let inScope = symbols.map { Set($0.map(\.id)) }
         var targets: [Target] = []
         for rows in results {
-            for row in 0..<rows.rowCount {
-                let id = rows.string(row, 0)!
+            let id = try rows.column("id", as: String.self), ticker = try rows.column("ticker", as: String.self)
+            let timeframe = try rows.column("timeframe", as: String.self)
+            let primarySource = try rows.column("primary_source", as: String?.self)
+            for row in rows.rows {
+                let id = try row.decode(id)
                 // Timeframes barfill does not model (none today) are left alone.
-                guard let timeframe = rows.string(row, 2).flatMap(Timeframe.init(rawValue:)) else { continue }
+                guard let timeframe = Timeframe(rawValue: try row.decode(timeframe)) else { continue }
                 if let inScope, !inScope.contains(id) { continue }
                 if let wantedTimeframes, !wantedTimeframes.contains(timeframe) { continue }
-                targets.append(Target(symbolId: id, ticker: rows.string(row, 1)!, timeframe: timeframe,
-                                      provider: provider(rows.string(row, 3) ?? "")))
+                targets.append(Target(symbolId: id, ticker: try row.decode(ticker), timeframe: timeframe,
+                                      provider: provider(try row.decode(primarySource) ?? "")))
             }
         }
         return targets
@@ -274,16 +280,15 @@ public struct GapScanner {
     /// Sets a series' window: the request's, or from shortly before its verified point when that
     /// point was found under the same grid, from at or before `--from`, and lies inside the window
     /// (a look back at history, ending before the verified point, is scanned whole).
-    private func setWindow(of target: inout Target, request: ScanRequest, grid: Grid, status: SeriesStatus?) {
+    private func setWindow(of target: inout Target, request: ScanRequest, grid: Grid, point: VerifiedPoint?) {
         target.from = request.from
-        if let status, let verifiedFrom = status.verifiedFrom, let through = status.verifiedThrough,
-           status.grid == request.options.description, verifiedFrom <= request.from,
-           through > request.from, through <= request.until {
-            let resume = max(request.from, lookbackStart(before: through, sessions: request.lookbackSessions))
+        if let point, point.grid == request.options.description, point.from <= request.from,
+           point.through > request.from, point.through <= request.until {
+            let resume = max(request.from, lookbackStart(before: point.through, sessions: request.lookbackSessions))
             if resume > request.from {
                 target.from = resume
                 target.incremental = true
-                target.verifiedFrom = verifiedFrom
+                target.verifiedFrom = point.from
             }
         }
         target.expected = grid.ordinals(from: target.from, until: request.until)
@@ -300,6 +305,34 @@ public struct GapScanner {
     }
 
     // MARK: Server side
+
+    /// A series' row of `backfill_status`, by symbol id (no ticker lookup).
+    private struct VerifiedKey: Hashable {
+        var symbolId: String
+        var timeframe: String
+    }
+    private struct VerifiedPoint {
+        var from: Int64
+        var through: Int64
+        var grid: String?
+    }
+
+    /// Where the series of `timeframes` are verified: the only part of `backfill_status` an
+    /// incremental scan needs, read in one statement.
+    private func verifiedPoints(timeframes: [Timeframe]) throws -> [VerifiedKey: VerifiedPoint] {
+        guard !timeframes.isEmpty else { return [:] }
+        let rows = try connection.query(PostgresQuery("verified points", GapScanQuery.verifiedPoints, [timeframes]))
+        let symbolId = try rows.column("symbol_id", as: String.self), timeframe = try rows.column("timeframe", as: String.self)
+        let from = try rows.column("verified_from", as: Int64.self), through = try rows.column("verified_through", as: Int64.self)
+        let grid = try rows.column("grid", as: String?.self)
+        var points: [VerifiedKey: VerifiedPoint] = [:]
+        points.reserveCapacity(rows.rowCount)
+        for row in rows.rows {
+            let (symbolId, timeframe, from, through, grid) = try row.decode(symbolId, timeframe, from, through, grid)
+            points[VerifiedKey(symbolId: symbolId, timeframe: timeframe)] = VerifiedPoint(from: from, through: through, grid: grid)
+        }
+        return points
+    }
 
     private struct Access {
         var canReadStatus = false
@@ -364,9 +397,12 @@ public struct GapScanner {
     /// The provider-confirmed-empty ranges of the scanned series, by series index.
     private func ledgerRanges() throws -> [Int: [(from: Int64, to: Int64)]] {
         let rows = try connection.query(GapScanQuery.ledger)
+        let series = try rows.column("series", as: Int.self)
+        let from = try rows.column("from_ts", as: Int64.self), to = try rows.column("to_ts", as: Int64.self)
         var ranges: [Int: [(from: Int64, to: Int64)]] = [:]
-        for row in 0..<rows.rowCount {
-            ranges[try rows.int(row, 0)!, default: []].append((try rows.int64(row, 1)!, try rows.int64(row, 2)!))
+        for row in rows.rows {
+            let (series, from, to) = try row.decode(series, from, to)
+            ranges[series, default: []].append((from, to))
         }
         return ranges
     }
@@ -375,10 +411,10 @@ public struct GapScanner {
     private func record(_ verified: [(series: Int, from: Int64, through: Int64, result: String)], grid: String) throws -> Int {
         try connection.query("SAVEPOINT barfill_status")
         do {
-            let count = try connection.query(GapScanQuery.recordVerified, [
+            let count = try connection.query(PostgresQuery("record verified", GapScanQuery.recordVerified, [
                 verified.map(\.series), verified.map { Timestamp($0.from) }, grid,
                 verified.map { Timestamp($0.through) }, verified.map(\.result),
-            ]).affectedRows
+            ])).scalar(as: Int.self)
             try connection.query("RELEASE SAVEPOINT barfill_status")
             return count
         } catch {

@@ -73,7 +73,7 @@ enum ApplyBench {
             try shell(psql, [target.url, "-q", "-c",
                              "\\copy ohlc_bars (symbol_id, timeframe, ts, open, high, low, close, volume, provider) FROM '\(rows)'"])
         }
-        let copied = try target.connection.query("SELECT count(*) FROM ohlc_bars").int(0, 0) ?? 0
+        let copied = try target.connection.query("SELECT count(*) FROM ohlc_bars").scalar(as: Int.self)
         guard copied == totals.inserted else { throw ApplyBenchError.incomplete("COPY loaded \(copied) rows, apply \(totals.inserted)") }
 
         let applyRate = Double(totals.inserted) / applySeconds

@@ -48,12 +48,13 @@ enum WorkBench {
             try db.connection.query("INSERT INTO watchlist_items (watchlist_id, symbol_id) VALUES ($1::uuid, $2::uuid)", [list, symbol])
             while true {
                 let row = try db.connection.query("""
-                    SELECT count(*) FILTER (WHERE state = 'done'), count(*) FILTER (WHERE state = 'failed'), sum(bars_inserted)::bigint
+                    SELECT count(*) FILTER (WHERE state = 'done') AS done, count(*) FILTER (WHERE state = 'failed') AS failed,
+                           sum(bars_inserted)::bigint AS bars
                     FROM barfill.requests WHERE symbol_id = $1::uuid
-                    """, [symbol])
-                if try row.int(0, 1) ?? 0 > 0 { throw WorkBenchError("a request of symbol \(n) failed") }
-                if try row.int(0, 0) == 2 {
-                    bars += try row.int(0, 2) ?? 0
+                    """, [symbol]).onlyRow()
+                if try row.decode("failed", as: Int.self) > 0 { throw WorkBenchError("a request of symbol \(n) failed") }
+                if try row.decode("done", as: Int.self) == 2 {
+                    bars += try row.decode("bars", as: Int?.self) ?? 0
                     break
                 }
                 guard worker.isRunning else { throw WorkBenchError("barfill work --follow exited with \(worker.terminationStatus)") }
@@ -63,7 +64,7 @@ enum WorkBench {
         }
         worker.terminate()   // SIGTERM: gives its leases back and exits
         while worker.isRunning { try await Task.sleep(nanoseconds: 10_000_000) }
-        let gapsLeft = try db.connection.query("SELECT coalesce(sum(gaps_left), 0)::bigint FROM barfill.requests").int(0, 0) ?? -1
+        let gapsLeft = try db.connection.query("SELECT coalesce(sum(gaps_left), 0)::bigint FROM barfill.requests").scalar(as: Int.self)
 
         print("work: latencies " + latencies.map { String(format: "%.2f", $0) }.joined(separator: " "))
         latencies.sort()

@@ -13,6 +13,7 @@ let benchmarks: [Benchmark] = [
     Benchmark(name: "calendar", run: CalendarBench.run),
     Benchmark(name: "http", run: httpBenchmark),
     Benchmark(name: "gaps", run: GapScanBench.run),
+    Benchmark(name: "gaps-m15", run: GapScanBench.runM15),
     Benchmark(name: "apply", run: ApplyBench.run),
     Benchmark(name: "bigplan", run: BigPlanBench.run),
     Benchmark(name: "budget", run: BudgetBench.run),
