@@ -106,11 +106,13 @@ BEGIN
 END
 $$;
 
--- The answer to a granted request arrived: it counts from now.
+-- The answer to a granted request arrived: it counts from now. One reading of the clock for both
+-- columns (two clock_timestamp() calls can fall a microsecond apart).
 CREATE OR REPLACE FUNCTION barfill.provider_request_answered(p_request_id uuid)
 RETURNS void LANGUAGE sql AS $$
     SELECT set_config('synchronous_commit', 'off', true);
-    UPDATE barfill.provider_requests SET answered_at = clock_timestamp(), counted_at = clock_timestamp()
+    UPDATE barfill.provider_requests SET answered_at = arrival.t, counted_at = arrival.t
+    FROM (SELECT clock_timestamp() AS t) arrival
     WHERE id = p_request_id AND answered_at IS NULL;
 $$;
 

@@ -120,6 +120,22 @@ final class Transfer: @unchecked Sendable {
     var body = Data()
     var headers = HTTPHeaders()
     let cancelled = Atomic<Bool>(false)
+    /// The URL's host is a special-use name that never resolves (RFC 6761 `.invalid`).
+    var hostNeverResolves = false
+}
+
+extension HTTPClient {
+    /// RFC 6761 §6.4: names under `.invalid` get a negative answer at once, without asking any
+    /// resolver, so a misconfigured base URL (and the test of the DNS failure) does not depend on
+    /// the network or its DNS server.
+    static func neverResolves(_ host: String) -> Bool {
+        let name = host.lowercased().trimmingSuffix(".")
+        return name == "invalid" || name.hasSuffix(".invalid")
+    }
+}
+
+private extension String {
+    func trimmingSuffix(_ suffix: String) -> String { hasSuffix(suffix) ? String(dropLast(suffix.count)) : self }
 }
 
 /// An HTTP/1.1 client over one reused libcurl easy handle (connections stay alive between
@@ -145,6 +161,7 @@ public final class HTTPClient: @unchecked Sendable {
         guard let parsed = URLComponents(string: url), let scheme = parsed.scheme?.lowercased(),
               scheme == "http" || scheme == "https", let host = parsed.host, !host.isEmpty else { throw .invalidURL }
         let transfer = Transfer()
+        transfer.hostNeverResolves = Self.neverResolves(host)
         let result: Result<HTTPResponse, HTTPError> = await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Result<HTTPResponse, HTTPError>, Never>) in
                 queue.async { [self] in
@@ -206,12 +223,19 @@ public final class HTTPClient: @unchecked Sendable {
                 return transfer.cancelled.load(ordering: .relaxed) ? 1 : 0
             })
             _ = barfill_curl_setopt_pointer(h, CURLOPT_XFERINFODATA, context)
+            // Runs before each name resolution (not for IP literals or cached names); non-zero fails
+            // it with CURLE_COULDNT_RESOLVE_HOST, the same path as an NXDOMAIN answer.
+            _ = barfill_curl_setopt_resolver_start(h, { _, _, user in
+                Unmanaged<Transfer>.fromOpaque(user!).takeUnretainedValue().hostNeverResolves ? 1 : 0
+            })
+            _ = barfill_curl_setopt_pointer(h, CURLOPT_RESOLVER_START_DATA, context)
             return curl_easy_perform(h)
         }
         // Nothing of this transfer may outlive it: the pointers above die with `transfer`.
         _ = barfill_curl_setopt_pointer(h, CURLOPT_WRITEDATA, nil)
         _ = barfill_curl_setopt_pointer(h, CURLOPT_HEADERDATA, nil)
         _ = barfill_curl_setopt_pointer(h, CURLOPT_XFERINFODATA, nil)
+        _ = barfill_curl_setopt_pointer(h, CURLOPT_RESOLVER_START_DATA, nil)
         _ = barfill_curl_setopt_slist(h, CURLOPT_HTTPHEADER, nil)
         guard code == CURLE_OK else {
             // A timeout before a byte of the request went out is a connect timeout: nothing was sent.

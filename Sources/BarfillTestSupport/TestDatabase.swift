@@ -36,19 +36,60 @@ public final class TestDatabase: @unchecked Sendable {
     public let connection: PostgresConnection
     private let serverURL: String
 
-    /// Creates an empty database with a unique name and loads `schema`.
+    /// Creates a database with a unique name holding `schema`: a copy of the schema's template
+    /// database, which was loaded once (the schema's SQL and migrations take several times longer
+    /// than the copy, and the suite makes over a hundred databases).
     public static func fresh(schema: Schema) throws -> TestDatabase {
         guard let serverURL else { throw TestDatabaseError.unavailable }
         let name = "barfill_test_\(getpid())_\(UUID().uuidString.prefix(8).lowercased())"
+        let template = try Self.template(of: schema, serverURL: serverURL)
         let admin = try PostgresConnection(url: serverURL)
-        // CREATE DATABASE takes no parameters; `name` is generated here, never input.
-        try admin.query("CREATE DATABASE \(name)")
-        let database = try TestDatabase(name: name, serverURL: serverURL)
+        // CREATE DATABASE takes no parameters; both names are generated here, never input.
+        try admin.query("CREATE DATABASE \(name) TEMPLATE \(template)")
+        return try TestDatabase(name: name, serverURL: serverURL)
+    }
+
+    /// Template databases made by this process, by schema; `templateLock` guards it and the making.
+    nonisolated(unsafe) private static var templates: [Schema: String] = [:]
+    private static let templateLock = NSLock()
+
+    /// The template holding `schema`, named by a hash of its SQL so a changed migration gets a new
+    /// one and a server shared by several runs keeps one per content. Loaded under another name and
+    /// renamed when complete, so a concurrent run never copies a half-loaded template.
+    private static func template(of schema: Schema, serverURL: String) throws -> String {
+        templateLock.lock()
+        defer { templateLock.unlock() }
+        if let name = templates[schema] { return name }
+        let tag: String, sql: String
         switch schema {
-        case .swiftBolt: try database.connection.execute(script: SwiftBoltSchema.sql)
-        case .freshInstall: try Migrator(connection: database.connection).migrate()
+        case .swiftBolt: (tag, sql) = ("swiftbolt", SwiftBoltSchema.sql)
+        case .freshInstall: (tag, sql) = ("migrated", Migration.all.map(\.sql).joined(separator: "\n"))
         }
-        return database
+        let name = "barfill_template_\(tag)_\(SHA256.hex(sql).prefix(16))"
+        let admin = try PostgresConnection(url: serverURL)
+        if try admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [name]).rowCount == 0 {
+            let loading = "\(name)_\(getpid())"
+            try admin.query("DROP DATABASE IF EXISTS \(loading)")
+            try admin.query("CREATE DATABASE \(loading)")
+            try load(schema, into: try url(serverURL, database: loading))
+            do {
+                try admin.query("ALTER DATABASE \(loading) RENAME TO \(name)")
+            } catch {
+                guard error.sqlState == "42P04" else { throw error }   // duplicate_database: another run made it first
+                _ = try? admin.query("DROP DATABASE IF EXISTS \(loading)")
+            }
+        }
+        templates[schema] = name
+        return name
+    }
+
+    /// Loads `schema` through a connection closed on return: a template being copied must have no sessions.
+    private static func load(_ schema: Schema, into url: String) throws {
+        let connection = try PostgresConnection(url: url)
+        switch schema {
+        case .swiftBolt: try connection.execute(script: SwiftBoltSchema.sql)
+        case .freshInstall: try Migrator(connection: connection).migrate()
+        }
     }
 
     private init(name: String, serverURL: String) throws {

@@ -16,6 +16,11 @@ static inline CURLcode barfill_curl_setopt_slist(CURL *h, CURLoption o, struct c
 static inline CURLcode barfill_curl_setopt_data_callback(CURL *h, CURLoption o, barfill_curl_data_callback v) { return curl_easy_setopt(h, o, v); }
 static inline CURLcode barfill_curl_setopt_progress_callback(CURL *h, CURLoption o, barfill_curl_progress_callback v) { return curl_easy_setopt(h, o, v); }
 
+// CURLOPT_RESOLVER_START_FUNCTION: a non-zero return fails the name resolution before it starts.
+static inline CURLcode barfill_curl_setopt_resolver_start(CURL *h, curl_resolver_start_callback v) {
+    return curl_easy_setopt(h, CURLOPT_RESOLVER_START_FUNCTION, v);
+}
+
 static inline CURLcode barfill_curl_getinfo_long(CURL *h, CURLINFO i, long *v) { return curl_easy_getinfo(h, i, v); }
 static inline CURLcode barfill_curl_getinfo_double(CURL *h, CURLINFO i, double *v) { return curl_easy_getinfo(h, i, v); }
 static inline CURLcode barfill_curl_getinfo_string(CURL *h, CURLINFO i, char **v) { return curl_easy_getinfo(h, i, v); }

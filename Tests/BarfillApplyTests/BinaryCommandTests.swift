@@ -19,6 +19,8 @@ struct BinaryCommandTests {
         /// Text standard error must start with (empty: anything).
         var stderrPrefix: String = ""
         var needsDatabase = false
+        /// Variables set for this case over the common ones.
+        var environment: [String: String] = [:]
 
         var testDescription: String { "barfill " + arguments.joined(separator: " ") + " → \(status)" }
     }
@@ -60,6 +62,13 @@ struct BinaryCommandTests {
         Case(arguments: ["fetch", "--provider", "massive", "--symbol", "AAPL", "--timeframe", "h1",
                          "--from", "2024-03-08", "--until", "2024-03-09", "--to", "2024-03-09"], status: 64,
              stderrPrefix: "barfill fetch: error: --until and --to"),
+        // A host under `.invalid` (RFC 6761) fails to resolve without asking any resolver: the DNS
+        // failure, provider unreachable, exit 75 (resumable), whatever network the test runs on.
+        Case(arguments: ["fetch", "--provider", "massive", "--symbol", "AAPL", "--timeframe", "h1",
+                         "--from", "2024-03-08", "--until", "2024-03-09"], status: 75,
+             stderrPrefix: "barfill fetch: error: cannot reach massive at http://barfill-test.invalid:8080: "
+                 + "cannot resolve barfill-test.invalid",
+             environment: ["MASSIVE_BASE_URL": "http://barfill-test.invalid:8080"]),
         // The port of the test's own simulator is taken.
         Case(arguments: ["simulate-provider", "--port", "$SIM_PORT"], status: 1,
              stderrPrefix: "barfill simulate-provider: error: cannot serve on 127.0.0.1: bind failed"),
@@ -107,6 +116,7 @@ struct BinaryCommandTests {
 
         var environment = ["MASSIVE_API_KEY": "sim-key-binary-tests", "MASSIVE_BASE_URL": simulator.massiveBaseURL]
         if let database { environment["DATABASE_URL"] = database.url }
+        environment.merge(test.environment) { _, override in override }
         let binary = try BarfillBinary(environment: environment)
         func substitute(_ text: String) -> String {
             text.replacingOccurrences(of: "$SIM_PORT", with: String(simulator.massiveBaseURL.split(separator: ":").last ?? ""))

@@ -117,7 +117,15 @@ struct RequestQueueTests {
         try first.query("SELECT * FROM barfill.request_backfill('RACE', '{h1}')")
         // The second call waits on the first's uncommitted row in the unique index, then updates it.
         let waiting = Task.detached { try second.query("SELECT created FROM barfill.request_backfill('RACE', '{h1}', 'chart')").bool(0, 0) }
-        try await Task.sleep(nanoseconds: 200_000_000)
+        // Commit only once the second session is seen waiting for the first's lock (not after a
+        // guessed pause: on a loaded machine it may not have started yet, and the race goes untested).
+        let blocked = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        var seenWaiting = false
+        for _ in 0..<6_000 {   // 30 s at most
+            if try Self.count(database.connection, blocked) > 0 { seenWaiting = true; break }
+            try await Task.sleep(nanoseconds: 5_000_000)
+        }
+        #expect(seenWaiting, "the second call never waited for the first's row")
         try first.query("COMMIT")
         #expect(try await waiting.value == false)
         #expect(try Self.count(database.connection, "SELECT count(*) FROM barfill.requests") == 1)

@@ -145,12 +145,16 @@ struct SharedBudgetTests {
         #expect(try CrashSafetyTests.contents(of: fixture.database) == expected)
     }
 
-    @Test(arguments: ["0/4", "5/4", "2", "a/b", "1/0"])
-    func aShardThatIsNotIOverNIsAUsageError(_ shard: String) async throws {
+    /// One fixture for the whole table: a usage error touches neither the database nor the provider.
+    @Test func aShardThatIsNotIOverNIsAUsageError() async throws {
         let setup = try Self.prepare(SimulatedProvider.Configuration())
-        let run = try await setup.binary.run(["apply", setup.planPath, "--shard", shard], directory: setup.fixture.directory)
-        #expect(run.status == 64)
-        #expect(run.stderr.contains("--shard"))
+        let seeded = try setup.fixture.database.barCount()
+        for shard in ["0/4", "5/4", "2", "a/b", "1/0"] {
+            let run = try await setup.binary.run(["apply", setup.planPath, "--shard", shard], directory: setup.fixture.directory)
+            #expect(run.status == 64, "--shard \(shard)")
+            #expect(run.stderr.contains("--shard"), "--shard \(shard): \(run.stderr)")
+        }
         #expect(setup.fixture.requests().isEmpty)
+        #expect(try setup.fixture.database.barCount() == seeded)
     }
 }

@@ -23,6 +23,7 @@ struct ErrorMappingTests {
         (PostgresError.cannotConnect(reason: "connection refused"), 1),
         (PostgresError.connectionLost(reason: "server closed the connection unexpectedly"), 75),
         (ProviderError.unreachable(.massive, baseURL: "http://127.0.0.1:9", HTTPError.connect(host: "127.0.0.1", reason: "refused")), 75),
+        (ProviderError.unreachable(.massive, baseURL: "http://barfill-test.invalid", HTTPError.dns(host: "barfill-test.invalid")), 75),
         (ProviderError.undecodable(.finnhub, reason: "half a body"), 75),
         (ProviderError.httpStatus(.finnhub, status: 403, message: "no entitlement"), 1),
         (OutputFileError(path: "/missing/dir/r.html", error: CocoaError(.fileNoSuchFile)), 1),

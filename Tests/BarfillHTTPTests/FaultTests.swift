@@ -54,6 +54,29 @@ import BarfillSimulator
         #expect(ProviderError.transport(.massive, .dns(host: "h")).fault == .unreachable)
     }
 
+    @Test func anUnresolvableHostIsTheDNSCaseOfUnreachableAndCountsNoRequest() async throws {
+        let secret = "sim-dns-key-0123456789"
+        let base = "http://barfill-test.invalid/api/v1"
+        let limiter = RateLimiter(provider: .finnhub, key: APIKey(secret)!, limits: [RateLimit(requests: 1_000, per: 1)],
+                                  budget: RequestBudget(maxRequests: 10))
+        let client = try FinnhubClient(settings: ProviderSettings(provider: .finnhub, baseURL: base, key: APIKey(secret)!),
+                                       limiter: limiter, retry: quickRetry)
+        do {
+            _ = try await client.fetch(ticker: aapl, timeframe: .d1, from: March2024.from, to: March2024.to)
+            Issue.record("an unresolvable host gave an answer")
+        } catch {
+            guard case let .unreachable(.finnhub, url, .dns(host: "barfill-test.invalid")) = error else {
+                Issue.record("expected the DNS case of unreachable, got \(error)")
+                return
+            }
+            #expect(url == base)
+            #expect(error.fault == .unreachable)
+            #expect(!error.localizedDescription.contains(secret))
+        }
+        #expect(await limiter.requestsGranted == 0)
+        #expect(await limiter.allowance.spent == 0)
+    }
+
     @Test func aRefusedConnectionNamesTheBaseURLAndCountsNoRequest() async throws {
         // A port that was just free: nothing listens there, so the connection is refused.
         let port = try LoopbackPort.closed()

@@ -30,11 +30,25 @@ import Testing
         }
     }
 
-    @Test func anUnresolvableHostIsADNSError() async throws {
-        // `.invalid` never resolves (RFC 6761).
-        await #expect(throws: HTTPError.dns(host: "barfill-test.invalid")) {
-            _ = try await HTTPClient(timeouts: HTTPTimeouts(connect: 5, total: 5)).get("http://barfill-test.invalid/x")
+    /// `.invalid` never resolves (RFC 6761), and the client refuses it before any resolver is asked
+    /// (libcurl's resolver-start hook), so the answer does not depend on this machine's DNS. The
+    /// failure is the DNS case: never sent, not transient, and for a provider "unreachable", exit 75.
+    @Test(arguments: ["barfill-test.invalid", "BARFILL-TEST.INVALID.", "invalid"])
+    func anUnresolvableHostIsADNSError(_ host: String) async throws {
+        await #expect(throws: HTTPError.dns(host: host)) {
+            _ = try await HTTPClient(timeouts: HTTPTimeouts(connect: 5, total: 5)).get("http://\(host)/x")
         }
+        #expect(HTTPError.dns(host: host).neverSent && !HTTPError.dns(host: host).isTransient)
+    }
+
+    @Test(arguments: ["barfill-test.invalid", "invalid", "x.invalid.", "WWW.EXAMPLE.INVALID"])
+    func specialUseInvalidNamesNeverResolve(_ host: String) {
+        #expect(HTTPClient.neverResolves(host))
+    }
+
+    @Test(arguments: ["127.0.0.1", "localhost", "api.massive.com", "invalid.example.com", "notinvalid", "x.invalidx"])
+    func otherNamesGoToTheResolver(_ host: String) {
+        #expect(!HTTPClient.neverResolves(host))
     }
 
     @Test func aSlowAnswerTimesOut() async throws {
