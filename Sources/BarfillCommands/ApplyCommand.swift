@@ -70,7 +70,7 @@ struct Apply: AsyncParsableCommand {
         try self.report.map(OutputFile.init)?.checkWritable()
         // Signals are caught from the start: a SIGTERM while the plan loads still ends resumably (75).
         let control = ApplyControl()
-        let signals = SignalStop(control: control)
+        let signals = SignalStop(control: control, command: "apply")
         defer { withExtendedLifetime(signals) {} }
         let part = shard.flatMap { Shard(parsing: $0) }
         let whole = try loadPlan(plan)
@@ -173,13 +173,13 @@ struct Apply: AsyncParsableCommand {
 final class SignalStop {
     private let sources: [any DispatchSourceSignal]
 
-    init(control: ApplyControl) {
+    init(control: ApplyControl, command: String) {
         sources = [SIGINT, SIGTERM].map { number in
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler {
                 if control.stopRequested != nil { exit(number == SIGINT ? 130 : 143) }
-                StandardError.write("\napply: signal received; finishing the chunk in flight, then stopping (send again to stop now)\n")
+                StandardError.write("\n\(command): signal received; finishing the chunk in flight, then stopping (send again to stop now)\n")
                 control.requestStop(.signal)
             }
             source.resume()

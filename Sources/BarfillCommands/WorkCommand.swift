@@ -104,7 +104,7 @@ struct Work: AsyncParsableCommand {
         let worker = RequestWorker(connections: connections, checkpoint: store, options: options, control: control) { event in
             if case let .ended(outcome) = event { StandardError.write(Self.line(outcome)) }
         }
-        let signals = SignalStop(control: control)
+        let signals = SignalStop(control: control, command: "work")
         defer { withExtendedLifetime(signals) {} }
 
         if once {

@@ -193,7 +193,9 @@ struct ApplyCommandTests {
         #expect(counts.rows == ApplyFixture.ordinals(.h1).count && counts.rows == counts.distinct)
     }
 
-    @Test func sigtermFinishesTheChunkInFlightThenExits75() async throws {
+    /// SIGINT (Ctrl-C) and SIGTERM (a runner cancelling the job) stop a run the same way.
+    @Test(arguments: [SIGINT, SIGTERM])
+    func aStopSignalFinishesTheChunkInFlightThenExits75(_ signal: Int32) async throws {
         let setup = try Self.setup()
         setup.fixture.simulator.inject([.slow(3)])   // the first answer only: the resumed run is quick
         let reportPath = setup.fixture.directory.appendingPathComponent("run.json").path
@@ -204,7 +206,7 @@ struct ApplyCommandTests {
         // event, so the signal surely lands while the answer is on its way, however slow the machine.
         try await waitFor("the first request to reach the simulator") { !setup.fixture.requests().isEmpty || !process.isRunning }
         #expect(process.isRunning)
-        process.terminate()
+        kill(process.processIdentifier, signal)
         while process.isRunning { try await Task.sleep(nanoseconds: 10_000_000) }
         let stderr = (try? String(contentsOf: err, encoding: .utf8)) ?? ""
         #expect(process.terminationStatus == 75, "\(stderr)")

@@ -94,6 +94,43 @@ struct WorkFollowAndDeadlineTests {
         #expect(try RequestQueueTests.count(db.connection, "SELECT count(*) FROM barfill.requests WHERE state = 'queued'") == 1)
     }
 
+    /// Through the binary: `work --follow` stopped by SIGINT or SIGTERM while a request's answer is on
+    /// its way finishes that chunk, starts no other, gives the lease back and exits 0; `work --once`
+    /// then finishes the request.
+    @Test(arguments: [SIGINT, SIGTERM])
+    func aSignalStopsFollowAfterTheChunkInFlightAndExits0(_ signal: Int32) async throws {
+        let fixture = try ApplyFixture()
+        let db = fixture.database
+        let symbol = try fixture.seed("AAPL", .h1, holes: Self.holes)
+        _ = try RequestQueue(connection: db.connection).enqueue(ticker: "AAPL", timeframes: ["h1"], from: ApplyFixture.window.from,
+                                                                until: ApplyFixture.window.until)
+        fixture.simulator.inject([.slow(3)])   // the first answer only
+        let binary = try fixture.binary()
+        let checkpoint = fixture.directory.appendingPathComponent("work.sqlite").path
+        let (process, _, err) = try binary.start(["work", "--follow", "--poll", "1s", "--checkpoint", checkpoint] + Self.unpaced,
+                                                 directory: fixture.directory)
+        // Signal when the simulator has the first request: its answer is then surely still on its way.
+        try await waitFor("the first request to reach the simulator") { !fixture.requests().isEmpty || !process.isRunning }
+        #expect(process.isRunning)
+        kill(process.processIdentifier, signal)
+        while process.isRunning { try await Task.sleep(nanoseconds: 10_000_000) }
+        let stderr = (try? String(contentsOf: err, encoding: .utf8)) ?? ""
+        #expect(process.terminationStatus == 0, "\(stderr)")
+        #expect(process.terminationReason == .exit, "ended by the signal itself, not by the stop it asks for")
+        #expect(stderr.contains("work: signal received"), "\(stderr)")
+        #expect(fixture.requests().count == 1, "a chunk started after the signal")
+        #expect(try RequestQueueTests.count(db.connection, "SELECT count(*) FROM barfill.requests WHERE lease_owner IS NOT NULL") == 0,
+                "a lease was kept")
+        let seeded = ApplyFixture.ordinals(.h1).count - Self.holes.reduce(0) { $0 + $1.count }
+        let afterStop = try db.barTimes(symbolId: symbol, timeframe: .h1).count
+        #expect(afterStop > seeded, "the chunk in flight was not written")
+
+        let drained = try await binary.run(["work", "--once", "--checkpoint", checkpoint] + Self.unpaced, directory: fixture.directory)
+        #expect(drained.status == 0, "\(drained.stderr)")
+        #expect(try RequestQueueTests.count(db.connection, "SELECT count(*) FROM barfill.requests WHERE state = 'done'") == 1)
+        #expect(try db.barTimes(symbolId: symbol, timeframe: .h1).count == ApplyFixture.ordinals(.h1).count)
+    }
+
     @Test func aConnectionLostBetweenPollsIsOpenedAgain() async throws {
         let fixture = try ApplyFixture()
         let db = fixture.database
