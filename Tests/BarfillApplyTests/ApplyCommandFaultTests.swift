@@ -10,12 +10,16 @@ import BarfillSimulator
 /// `barfill apply` against a provider that misbehaves or is not there: resumable exits, never exit 1.
 @Suite(.serialized, .requiresPostgres)
 struct ApplyCommandFaultTests {
+    /// The retries' backoff sleeps on the provider clock: at a tenth of real time the pauses (up to
+    /// 1 + 2 + 4 s per chunk) stay short, and what is checked does not depend on them.
+    static let fastBackoff = ["--time-scale", "0.1"]
+
     @Test func aProviderThatKeepsSendingGarbledAnswersExits75WithTheChunksPending() async throws {
         let setup = try ApplyCommandTests.setup(simulator: SimulatedProvider.Configuration(
             faultRules: [SimulatedProvider.FaultRule(every: 1, fault: .corrupt(.malformedJSON))]))
         let before = try setup.barCount()
         let reportPath = setup.fixture.directory.appendingPathComponent("run.json").path
-        let run = try await setup.apply(["--report", reportPath])
+        let run = try await setup.apply(["--report", reportPath] + Self.fastBackoff)
         #expect(run.status == 75, "\(run.stderr)")
         #expect(run.stderr.contains("run the same command again"))
         #expect(!run.stderr.contains(ApplyFixture.secret))
@@ -35,7 +39,7 @@ struct ApplyCommandFaultTests {
         let setup = try ApplyCommandTests.setup(environment: ["MASSIVE_BASE_URL": base])
         let before = try setup.barCount()
         let reportPath = setup.fixture.directory.appendingPathComponent("run.json").path
-        let run = try await setup.apply(["--report", reportPath])
+        let run = try await setup.apply(["--report", reportPath] + Self.fastBackoff)
         #expect(run.status == 75, "\(run.stderr)")
         #expect(run.stderr.contains(base))
         #expect(!run.stderr.contains(ApplyFixture.secret))

@@ -197,12 +197,12 @@ struct ApplyCommandTests {
     @Test(arguments: [SIGINT, SIGTERM])
     func aStopSignalFinishesTheChunkInFlightThenExits75(_ signal: Int32) async throws {
         let setup = try Self.setup()
-        setup.fixture.simulator.inject([.slow(3)])   // the first answer only: the resumed run is quick
+        setup.fixture.simulator.inject([.slow(1.5)])   // the first answer only: the resumed run is quick
         let reportPath = setup.fixture.directory.appendingPathComponent("run.json").path
         let (process, _, err) = try setup.binary.start(
             ["apply", setup.planPath, "--checkpoint", setup.fixture.checkpointPath, "--rate", "massive=6000/min",
              "--report", reportPath], directory: setup.fixture.directory)
-        // The simulator logs the first request when it arrives and answers 3 s later: signal on that
+        // The simulator logs the first request when it arrives and answers 1.5 s later: signal on that
         // event, so the signal surely lands while the answer is on its way, however slow the machine.
         try await waitFor("the first request to reach the simulator") { !setup.fixture.requests().isEmpty || !process.isRunning }
         #expect(process.isRunning)

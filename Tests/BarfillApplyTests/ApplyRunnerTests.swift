@@ -169,8 +169,9 @@ struct ApplyRunnerTests {
 
     @Test func aStopRequestFinishesTheChunkInFlightAndTheNextRunResumes() async throws {
         let fixture = try ApplyFixture()
-        // The first answer takes 3 s: long enough that the stop surely lands while it is in flight.
-        fixture.simulator.inject([.slow(3)])
+        // The first answer takes 1.5 s: the stop is sent as soon as the request arrives, so it surely
+        // lands while the answer is on its way.
+        fixture.simulator.inject([.slow(1.5)])
         let id = try fixture.seed("AAPL", .h1, holes: Self.h1Holes)
         let plan = fixture.plan([("AAPL", .h1, Self.h1Holes)])
         let control = ApplyControl()

@@ -104,7 +104,7 @@ struct WorkFollowAndDeadlineTests {
         let symbol = try fixture.seed("AAPL", .h1, holes: Self.holes)
         _ = try RequestQueue(connection: db.connection).enqueue(ticker: "AAPL", timeframes: ["h1"], from: ApplyFixture.window.from,
                                                                 until: ApplyFixture.window.until)
-        fixture.simulator.inject([.slow(3)])   // the first answer only
+        fixture.simulator.inject([.slow(1.5)])   // the first answer only
         let binary = try fixture.binary()
         let checkpoint = fixture.directory.appendingPathComponent("work.sqlite").path
         let (process, _, err) = try binary.start(["work", "--follow", "--poll", "1s", "--checkpoint", checkpoint] + Self.unpaced,
@@ -195,7 +195,7 @@ struct WorkFollowAndDeadlineTests {
         let before = try fixture.database.barTimes(symbolId: symbol, timeframe: .h1)
         // Reads go on; the chunk's write waits for the lock until the deadline cancels it.
         let lock = try TableLock(fixture.database, mode: "EXCLUSIVE")
-        let (process, _, err) = try binary.start(["apply", planPath, "--checkpoint", fixture.checkpointPath, "--deadline", "8s",
+        let (process, _, err) = try binary.start(["apply", planPath, "--checkpoint", fixture.checkpointPath, "--deadline", "5s",
                                                   "--report", reportPath] + Self.unpaced, directory: fixture.directory)
         let sawWaiting = try await Self.waitBehind(lock, fixture.database, process: process)
         let stderr = (try? String(contentsOf: err, encoding: .utf8)) ?? ""
@@ -225,7 +225,7 @@ struct WorkFollowAndDeadlineTests {
         let checkpoint = fixture.directory.appendingPathComponent("work.sqlite").path
         // Not even reads: the request's scan waits for the lock until the deadline cancels it.
         let lock = try TableLock(db, mode: "ACCESS EXCLUSIVE")
-        let (process, _, err) = try binary.start(["work", "--once", "--checkpoint", checkpoint, "--deadline", "8s"] + Self.unpaced,
+        let (process, _, err) = try binary.start(["work", "--once", "--checkpoint", checkpoint, "--deadline", "5s"] + Self.unpaced,
                                                  directory: fixture.directory)
         let sawWaiting = try await Self.waitBehind(lock, db, process: process)
         let stderr = (try? String(contentsOf: err, encoding: .utf8)) ?? ""
