@@ -160,6 +160,25 @@ import BarfillSimulator
         #expect(loopback.provider.log.map(\.status) == [200, 200, 200, 429])
     }
 
+    /// `work` keeps one limiter for every request, and each request's run restores the state the
+    /// previous one saved from it: restoring must not count those requests again.
+    @Test func restoringTheLimitersOwnStateAddsNothing() async throws {
+        // A deadline 5 s away: a limiter that believes the window is full stops instead of waiting it out.
+        let limiter = RateLimiter(provider: .massive, key: APIKey(goodKey)!, limits: [RateLimit(requests: 3, per: 60)],
+                                  budget: RequestBudget(deadline: Date().timeIntervalSince1970 + 5))
+        for _ in 0..<2 { _ = try await limiter.acquire() }
+        let saved = await limiter.state
+        for _ in 0..<5 { #expect(await limiter.restore(saved)) }
+        #expect(await limiter.state.recent == saved.recent)
+        // The third request of the window is still free: it is granted at once.
+        _ = try await limiter.acquire()
+        #expect(await limiter.state.recent.count == 3)
+        // A fresh limiter (a resumed run) takes the saved requests over.
+        let resumed = RateLimiter(provider: .massive, key: APIKey(goodKey)!, limits: [RateLimit(requests: 3, per: 60)])
+        #expect(await resumed.restore(saved))
+        #expect(await resumed.state.recent == saved.recent)
+    }
+
     @Test func limitsParseFromTheCommandLineForm() {
         #expect(RateLimit(parsing: "5/min") == RateLimit(requests: 5, per: 60))
         #expect(RateLimit(parsing: "30/s") == RateLimit(requests: 30, per: 1))
