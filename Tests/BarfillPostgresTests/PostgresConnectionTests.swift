@@ -109,7 +109,8 @@ struct PostgresConnectionTests {
         components.user = role
         components.password = right
         // The right password works, so a failure below is the password's, not the role's.
-        _ = try PostgresConnection(url: try #require(components.string))
+        let rightURL = try #require(components.string)
+        _ = try PostgresConnection(url: rightURL)
         for secret in ["wrong%secret", "wr0ng-s3cret-never-printed"] {
             components.password = secret
             let url = try #require(components.string)
