@@ -257,11 +257,11 @@ public actor RateLimiter {
     }
 
     /// Takes over a saved state when it belongs to the same provider and key; returns whether it did.
-    @discardableResult
     /// Requests this limiter already holds are not added again: `work` keeps one limiter for all
     /// its requests, and each request's run restores what the previous one saved from that same
     /// limiter. (Adding them again doubled the log on every request, until a limit of a million a
     /// minute stalled a worker for most of a minute.)
+    @discardableResult
     public func restore(_ saved: State) -> Bool {
         guard saved.provider == provider, saved.keyFingerprint == keyFingerprint else { return false }
         var held: [Double: Int] = [:]
