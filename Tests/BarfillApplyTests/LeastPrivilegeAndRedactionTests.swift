@@ -112,9 +112,10 @@ struct LeastPrivilegeAndRedactionTests {
             "DATABASE_URL": roles.writer, "MASSIVE_API_KEY": key, "MASSIVE_BASE_URL": fixture.simulator.massiveBaseURL,
             "GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": summary.path,
         ])
-        // The cut answers are retried with backoff on the provider clock: a tenth of real time keeps it short.
+        // The cut answers are retried with backoff on the provider clock, kept short as in the fault tests.
         let run = try await binary.run(["apply", planPath, "--checkpoint", fixture.checkpointPath, "--rate", "massive=6000/min",
-                                        "--time-scale", "0.1", "--report", fixture.directory.appendingPathComponent("run.json").path],
+                                        "--report", fixture.directory.appendingPathComponent("run.json").path]
+                                           + ApplyCommandFaultTests.fastBackoff,
                                        directory: fixture.directory)
         // A bad key fails its chunks for good (1). Cut answers should stop resumably (75, the team's
         // rule for transient faults after retries), but apply reports them as failed chunks (1) today:
